@@ -1,0 +1,66 @@
+# Alliance CRM — `make help` lists the targets.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+HOST   ?= 127.0.0.1:8000
+
+.DEFAULT_GOAL := help
+.PHONY: help run install install-dev test lint format migrate seed worker beat messages check-deploy clean
+
+help: ## List the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-13s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+$(BIN)/python:
+	$(PYTHON) -c 'import sys; sys.exit("Python 3.11 or newer is needed") if sys.version_info < (3, 11) else None'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	@touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	@touch $@ $(VENV)/.installed
+
+install: $(VENV)/.installed ## Create .venv and install the CRM
+
+install-dev: $(VENV)/.installed-dev ## Install the CRM with test and lint tools
+
+migrate: install ## Apply database migrations
+	$(BIN)/python manage.py migrate --noinput
+
+seed: migrate ## Load the fictional demo data (safe to repeat)
+	$(BIN)/python manage.py seed_demo
+
+run: seed ## Install, migrate, load demo data and serve http://127.0.0.1:8000
+	$(BIN)/python manage.py dev_login
+	$(BIN)/python manage.py runserver $(HOST)
+
+test: install-dev ## Run the test suite (DATABASE_URL picks the database; SQLite without)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: install-dev ## ruff check and format check
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install-dev ## Format and autofix with ruff
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+worker: install ## Run a Celery worker (needs CELERY_BROKER_URL)
+	$(BIN)/celery -A crm worker -l info
+
+beat: install ## Run Celery beat, the one scheduler (needs CELERY_BROKER_URL)
+	$(BIN)/celery -A crm beat -l info --scheduler django_celery_beat.schedulers:DatabaseScheduler
+
+messages: install-dev ## Extract and compile translations (needs GNU gettext)
+	$(BIN)/python manage.py makemessages -l ru -l fr -l de -l es -l it --ignore=.venv --ignore=var
+	$(BIN)/python manage.py compilemessages --ignore=.venv
+
+check-deploy: install ## Check production settings (DJANGO_DEBUG=0 with a throwaway key)
+	DJANGO_DEBUG=0 DJANGO_SECRET_KEY=$$(openssl rand -hex 32) DJANGO_ALLOWED_HOSTS=crm.example.org \
+		$(BIN)/python manage.py check --deploy --fail-level WARNING
+
+clean: ## Remove the virtualenv and local data under var/
+	rm -rf $(VENV) var

@@ -1,0 +1,1 @@
+"""The Alliance conference and other events: built in a later issue."""

@@ -1,0 +1,1 @@
+"""AECT meetings and consultations: built in a later issue."""

@@ -1,0 +1,75 @@
+import sys
+import time
+
+from django.core.management.base import BaseCommand, CommandError
+from tqdm import tqdm
+
+from members.demo import seed_directory, seed_scale
+from members.models import Contact, Organization
+from members.selectors import active_organizations_without_focal_point
+
+
+class Command(BaseCommand):
+    help = (
+        "Create fictional demo data: about 40 organisations and 250 contacts. Safe to run "
+        "again: nothing is added twice. --scale N tops the directory up to N generated "
+        "contacts for benchmarks."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--scale",
+            type=int,
+            default=0,
+            metavar="N",
+            help="also generate N benchmark contacts (bulk inserts, with a progress bar)",
+        )
+        parser.add_argument(
+            "--no-input", action="store_true", help="accepted for symmetry; never prompts"
+        )
+
+    def handle(self, *args, scale: int, verbosity: int, **options):
+        show = verbosity > 0
+        started = time.monotonic()
+        with tqdm(
+            total=40,
+            desc="Organisations",
+            unit="org",
+            file=sys.stderr,
+            disable=not show,
+            leave=False,
+        ) as bar:
+            report = seed_directory(progress=lambda _name: bar.update(1))
+        if show:
+            if report.organizations_created or report.contacts_created:
+                self.stdout.write(
+                    self.style.SUCCESS(
+                        f"Demo data: {report.organizations_created} organisations, "
+                        f"{report.contacts_created} contacts, "
+                        f"{report.affiliations_created} roles added."
+                    )
+                )
+            else:
+                self.stdout.write("Demo data already present: nothing added.")
+        if scale:
+            if scale < 0:
+                raise CommandError("--scale must be positive")
+            with tqdm(
+                total=scale,
+                desc="Benchmark contacts",
+                unit="contact",
+                file=sys.stderr,
+                disable=not show,
+                unit_scale=True,
+            ) as bar:
+                bar.update(Contact.objects.filter(email__endswith="@bench.example.org").count())
+                added = seed_scale(contacts=scale, progress=bar.update)
+            if show:
+                self.stdout.write(f"Benchmark contacts: {added} added.")
+        missing = active_organizations_without_focal_point().count()
+        if show:
+            self.stdout.write(
+                f"Directory: {Organization.objects.count()} organisations, "
+                f"{Contact.objects.count()} contacts; active without a focal point: {missing}. "
+                f"({time.monotonic() - started:.1f} s)"
+            )
