@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from import_export import fields, resources, widgets
 
+from crm.exceptions import ApplicationError
 from members.models import Affiliation, Contact, FocusArea, MembershipChange, Organization
 from members.services import (
     ALLOWED_TRANSITIONS,
@@ -25,19 +26,29 @@ FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def neutralize(value):
-    if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
+    # A value that itself starts with a quote gets one more, so that import can undo exactly.
+    if isinstance(value, str) and value.startswith((*FORMULA_TRIGGERS, "'")):
         return "'" + value
     return value
 
 
 def unneutralize(value):
     """Undo :func:`neutralize`, so that an exported file imports back unchanged."""
-    if isinstance(value, str) and value.startswith("'") and value[1:].startswith(FORMULA_TRIGGERS):
+    if (
+        isinstance(value, str)
+        and value.startswith("'")
+        and value[1:].startswith((*FORMULA_TRIGGERS, "'"))
+    ):
         return value[1:]
     return value
 
 
 class SafeResource(resources.ModelResource):
+    def import_data(self, dataset, **kwargs):
+        # A file with any bad row saves nothing, also at the confirm step.
+        kwargs["rollback_on_validation_errors"] = True
+        return super().import_data(dataset, **kwargs)
+
     def export_field(self, field, instance, **kwargs):
         return neutralize(super().export_field(field, instance, **kwargs))
 
@@ -143,9 +154,10 @@ class OrganizationResource(SafeResource):
     def import_field(self, field, instance, row, is_m2m=False, **kwargs):
         if field.attribute == "status":
             # The status is not written directly: save_instance moves it through the service.
-            instance._imported_status = (
-                field.clean(row, **kwargs) or Organization.Status.PROSPECTIVE
-            )
+            wanted = field.clean(row, **kwargs)
+            if not wanted and instance.pk is not None:
+                return  # a blank cell leaves an existing organisation's status alone
+            instance._imported_status = wanted or Organization.Status.PROSPECTIVE
             if instance.pk is None:
                 instance.status = instance._imported_status
             return
@@ -155,6 +167,17 @@ class OrganizationResource(SafeResource):
 
     def validate_instance(self, instance, import_validation_errors=None, validate_unique=True):
         errors = dict(import_validation_errors or {})
+        if instance.pk:
+            # Rows match names ignoring case; a row must not rename an organisation by the way.
+            stored = Organization.objects.values_list("name", flat=True).get(pk=instance.pk)
+            if stored != instance.name:
+                errors["name"] = [
+                    _(
+                        "An organisation named “%(name)s” already exists; "
+                        "use its exact name to update it."
+                    )
+                    % {"name": stored}
+                ]
         wanted = getattr(instance, "_imported_status", None)
         if instance.pk and wanted and wanted != instance.status:
             current = Organization.objects.values_list("status", flat=True).get(pk=instance.pk)
@@ -163,19 +186,22 @@ class OrganizationResource(SafeResource):
                     _("cannot go from %(from)s to %(to)s") % {"from": current, "to": wanted}
                 ]
             instance.status = current
-        try:
-            _check_organization_name(instance)
-        except Exception as exc:
-            errors["name"] = [str(exc)]
+        if "name" not in errors:
+            try:
+                _check_organization_name(instance)
+            except ApplicationError as exc:
+                errors["name"] = [str(exc)]
         super().validate_instance(instance, errors, validate_unique)
 
     def save_instance(self, instance, is_create, row, **kwargs):
         wanted = getattr(instance, "_imported_status", None)
         user = kwargs.get("user")
         instance._history_user = user
+        today = timezone.localdate()
+        if is_create and instance.status == Organization.Status.ACTIVE:
+            instance.member_since = today
         super().save_instance(instance, is_create, row, **kwargs)
         if is_create:
-            today = timezone.localdate()
             MembershipChange.objects.create(
                 organization=instance,
                 from_status="",
@@ -184,8 +210,6 @@ class OrganizationResource(SafeResource):
                 reason=_("Imported"),
                 changed_by=user if getattr(user, "pk", None) else None,
             )
-            if instance.status == Organization.Status.ACTIVE:
-                Organization.objects.filter(pk=instance.pk).update(member_since=today)
         elif wanted and wanted != instance.status:
             organization_change_status(
                 organization=instance,

@@ -1,4 +1,3 @@
-import sys
 import time
 
 from django.core.management.base import BaseCommand, CommandError
@@ -35,7 +34,7 @@ class Command(BaseCommand):
             total=40,
             desc="Organisations",
             unit="org",
-            file=sys.stderr,
+            file=self.stderr._out,
             disable=not show,
             leave=False,
         ) as bar:
@@ -58,7 +57,7 @@ class Command(BaseCommand):
                 total=scale,
                 desc="Benchmark contacts",
                 unit="contact",
-                file=sys.stderr,
+                file=self.stderr._out,
                 disable=not show,
                 unit_scale=True,
             ) as bar:
