@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "django_countries",
     "phonenumber_field",
     "crm",
+    "crm.mail",
     "members",
     "meetings",
     "events",
@@ -179,6 +180,17 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# The one beat schedule of the project. The database is the schedule for mail: this pass finds
+# what is due, so nothing waits in Redis with a long ETA.
+CELERY_BEAT_SCHEDULE = {
+    "dispatch-outbox": {"task": "crm.mail.tasks.dispatch_outbox", "schedule": 60.0},
+}
+
+# --- Outbox -------------------------------------------------------------------------------
+CRM_SITE_URL = env.str("CRM_SITE_URL", default="http://127.0.0.1:8000")
+OUTBOX_RETRY_BASE_SECONDS = env.int("OUTBOX_RETRY_BASE_SECONDS", default=60)
+OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=8)
+OUTBOX_IN_FLIGHT_TIMEOUT = env.int("OUTBOX_IN_FLIGHT_TIMEOUT", default=15 * 60)
 
 # --- REST API -----------------------------------------------------------------------------
 REST_FRAMEWORK = {

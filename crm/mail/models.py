@@ -1,0 +1,95 @@
+import hashlib
+
+from django.conf import settings
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from crm.models import TimeStampedModel
+
+
+class OutgoingMessage(TimeStampedModel):
+    """One logical e-mail to one recipient. ``key`` names the logical message (purpose, object,
+    recipient, rule), so that a replayed task, a second scheduler or a double click finds the
+    existing row instead of creating a second one."""
+
+    class Purpose(models.TextChoices):
+        INVITATION = "invitation", _("Invitation")
+        REMINDER = "reminder", _("Reminder")
+        CONFIRMATION = "confirmation", _("Confirmation")
+        UPDATE = "update", _("Update")
+        CANCELLATION = "cancellation", _("Cancellation")
+        FOLLOW_UP = "follow_up", _("Follow-up")
+        DIGEST = "digest", _("Digest")
+        OTHER = "other", _("Other")
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        IN_FLIGHT = "in_flight", _("In flight")
+        SENT = "sent", _("Sent")
+        RETRY = "retry", _("Awaiting retry")
+        FAILED = "failed", _("Failed")
+        UNKNOWN = "unknown", _("Unknown")
+        SUPPRESSED = "suppressed", _("Suppressed")
+
+    key = models.CharField(_("key"), max_length=255, unique=True)
+    purpose = models.CharField(_("purpose"), max_length=20, choices=Purpose.choices)
+    essential = models.BooleanField(
+        _("essential"),
+        default=False,
+        help_text=_("Essential mail (invitations, changes) is sent despite an opt-out."),
+    )
+    contact = models.ForeignKey(
+        "members.Contact",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="messages",
+        verbose_name=_("contact"),
+    )
+    to_email = models.EmailField(_("to"))
+    about_type = models.ForeignKey(
+        ContentType, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    about_id = models.PositiveBigIntegerField(null=True, blank=True)
+    about = GenericForeignKey("about_type", "about_id")
+    language = models.CharField(_("language"), max_length=8, default="en")
+    subject = models.CharField(_("subject"), max_length=255)
+    body_text = models.TextField(_("text"))
+    body_html = models.TextField(_("HTML"), blank=True)
+    attachments = models.JSONField(
+        _("attachments"),
+        default=list,
+        blank=True,
+        help_text=_("A list of {filename, mimetype, content} with text content."),
+    )
+    message_id = models.CharField(_("Message-ID"), max_length=255, unique=True)
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.QUEUED, db_index=True
+    )
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    last_error = models.TextField(_("last error"), blank=True)
+    next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
+    in_flight_since = models.DateTimeField(_("in flight since"), null=True, blank=True)
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+    resent_from = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="resends"
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("outgoing message")
+        verbose_name_plural = _("outgoing messages")
+        indexes = [models.Index(fields=["status", "next_attempt_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_purpose_display()} → {self.to_email}: {self.subject}"
+
+    @staticmethod
+    def message_id_for(key: str) -> str:
+        """Deterministic: the same logical message always carries the same Message-ID, so a
+        receiving system (and our tests) can recognise a duplicate."""
+        digest = hashlib.sha256(key.encode()).hexdigest()[:32]
+        domain = settings.DEFAULT_FROM_EMAIL.rsplit("@", 1)[-1].strip(">") or "localhost"
+        return f"<{digest}@{domain}>"

@@ -1,0 +1,300 @@
+import datetime
+import smtplib
+
+import pytest
+import time_machine
+from django.core import mail
+from django.urls import reverse
+from django.utils import timezone
+
+from crm.exceptions import ApplicationError
+from crm.mail import services
+from crm.mail.models import OutgoingMessage
+from crm.mail.tasks import dispatch_outbox, send_messages, unsubscribe_url
+from tests.factories import ContactFactory, OrganizationFactory
+from tests.mail import backends
+
+pytestmark = pytest.mark.django_db
+Status = OutgoingMessage.Status
+
+
+@pytest.fixture(autouse=True)
+def scripted_mail(settings):
+    settings.EMAIL_BACKEND = "tests.mail.backends.ScriptedBackend"
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    from crm.celery import app
+
+    app.conf.task_always_eager = True
+    backends.reset()
+    yield
+    backends.reset()
+
+
+def _create(key="k1", contact=None, essential=False, **kwargs):
+    contact = contact or ContactFactory()
+    return services.message_create(
+        key=key,
+        purpose="reminder",
+        subject="Hello",
+        body_text="Text",
+        contact=contact,
+        essential=essential,
+        **kwargs,
+    )
+
+
+def test_message_is_a_row_first_and_is_sent_after_commit(django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        message, created = _create(about=OrganizationFactory())
+    assert created
+    assert message.status == Status.QUEUED
+    assert mail.outbox == []  # nothing leaves before the transaction commits
+    for callback in callbacks:
+        callback()
+    message.refresh_from_db()
+    assert message.status == Status.SENT
+    assert message.attempts == 1
+    assert len(mail.outbox) == 1
+    assert mail.outbox[0].extra_headers["Message-ID"] == message.message_id
+    assert message.about is not None
+
+
+def test_same_key_never_creates_a_second_row(django_capture_on_commit_callbacks):
+    contact = ContactFactory()
+    with django_capture_on_commit_callbacks(execute=True):
+        first, created_first = _create(key="invite:1:2", contact=contact)
+        second, created_second = _create(key="invite:1:2", contact=contact)
+    assert (created_first, created_second) == (True, False)
+    assert first.pk == second.pk
+    assert OutgoingMessage.objects.count() == 1
+    assert len(mail.outbox) == 1
+
+
+def test_message_id_is_deterministic():
+    assert OutgoingMessage.message_id_for("a") == OutgoingMessage.message_id_for("a")
+    assert OutgoingMessage.message_id_for("a") != OutgoingMessage.message_id_for("b")
+
+
+def test_replayed_task_sends_nothing_twice(django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        message, _ = _create()
+    assert send_messages([message.pk]) == {"sent": 0, "retry": 0, "failed": 0}
+    assert len(mail.outbox) == 1
+
+
+def test_non_essential_mail_to_an_opted_out_contact_is_suppressed(
+    django_capture_on_commit_callbacks,
+):
+    contact = ContactFactory(mail_opt_out_at=timezone.now())
+    with django_capture_on_commit_callbacks(execute=True):
+        reminder, _ = _create(key="r", contact=contact)
+        invitation, _ = _create(key="i", contact=contact, essential=True)
+    reminder.refresh_from_db()
+    invitation.refresh_from_db()
+    assert reminder.status == Status.SUPPRESSED
+    assert invitation.status == Status.SENT
+    assert [m.extra_headers["Message-ID"] for m in mail.outbox] == [invitation.message_id]
+
+
+def test_non_essential_mail_carries_one_click_unsubscribe(django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        _create(key="r")
+        _create(key="i", essential=True)
+    reminder, invitation = mail.outbox
+    assert reminder.extra_headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert reminder.extra_headers["List-Unsubscribe"].startswith("<http")
+    assert "List-Unsubscribe" not in invitation.extra_headers
+
+
+def test_contact_without_address_is_refused():
+    with pytest.raises(ApplicationError):
+        _create(contact=ContactFactory(email=""))
+
+
+@pytest.mark.parametrize(
+    ("error", "expected"),
+    [
+        (smtplib.SMTPResponseException(421, b"try later"), services.RETRY),
+        (smtplib.SMTPDataError(451, b"greylisted"), services.RETRY),
+        (smtplib.SMTPResponseException(550, b"no such user"), services.FAIL),
+        (smtplib.SMTPSenderRefused(553, b"bad sender", "a@b"), services.FAIL),
+        (smtplib.SMTPRecipientsRefused({"a@b": (450, b"busy")}), services.RETRY),
+        (smtplib.SMTPRecipientsRefused({"a@b": (550, b"unknown")}), services.FAIL),
+        (smtplib.SMTPServerDisconnected("gone"), services.RETRY),
+        (ConnectionRefusedError(), services.RETRY),
+        (TimeoutError(), services.RETRY),
+        (ValueError("a bug"), services.FAIL),
+    ],
+)
+def test_errors_are_classified(error, expected):
+    assert services.classify_error(error) == expected
+
+
+def test_temporary_error_is_retried_later_with_backoff(django_capture_on_commit_callbacks):
+    backends.reset([smtplib.SMTPResponseException(421, b"busy")])
+    start = timezone.now()
+    with time_machine.travel(start, tick=False):
+        with django_capture_on_commit_callbacks(execute=True):
+            message, _ = _create()
+        message.refresh_from_db()
+        assert message.status == Status.RETRY
+        assert message.next_attempt_at == start + datetime.timedelta(seconds=60)
+        assert "421" in message.last_error
+        assert dispatch_outbox()["enqueued"] == 0  # not due yet
+    with time_machine.travel(start + datetime.timedelta(seconds=61), tick=False):
+        assert dispatch_outbox()["enqueued"] == 1
+    message.refresh_from_db()
+    assert message.status == Status.SENT
+    assert message.attempts == 2
+    assert len(mail.outbox) == 1
+
+
+def test_permanent_error_fails_without_retry(django_capture_on_commit_callbacks):
+    backends.reset([smtplib.SMTPResponseException(550, b"no such user")])
+    with django_capture_on_commit_callbacks(execute=True):
+        message, _ = _create()
+    message.refresh_from_db()
+    assert message.status == Status.FAILED
+    assert message.next_attempt_at is None
+    assert dispatch_outbox()["enqueued"] == 0
+    assert mail.outbox == []
+
+
+def test_connection_is_reopened_after_an_error(django_capture_on_commit_callbacks):
+    backends.reset([smtplib.SMTPServerDisconnected("dropped"), None])
+    contact = ContactFactory()
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        a, _ = _create(key="a", contact=contact)
+        b, _ = _create(key="b", contact=contact)
+    send_messages([a.pk, b.pk])
+    statuses = dict(OutgoingMessage.objects.values_list("key", "status"))
+    assert statuses == {"a": Status.RETRY, "b": Status.SENT}
+    assert backends.ScriptedBackend.opened == 2
+    assert callbacks  # sending was enqueued for each
+
+
+def test_retries_stop_after_the_limit(settings, django_capture_on_commit_callbacks):
+    settings.OUTBOX_MAX_ATTEMPTS = 2
+    backends.reset([smtplib.SMTPResponseException(421, b"busy")] * 2)
+    with django_capture_on_commit_callbacks(execute=True):
+        message, _ = _create()
+    with time_machine.travel(timezone.now() + datetime.timedelta(minutes=5)):
+        send_messages([message.pk])
+    message.refresh_from_db()
+    assert (message.status, message.attempts) == (Status.FAILED, 2)
+
+
+def test_stuck_in_flight_becomes_unknown_and_is_never_resent_silently(
+    django_capture_on_commit_callbacks,
+):
+    with django_capture_on_commit_callbacks(execute=False):
+        message, _ = _create()
+    assert [m.pk for m in services.claim([message.pk])] == [message.pk]  # worker dies here
+    assert send_messages([message.pk])["sent"] == 0  # a redelivered task skips it
+    assert services.mark_stale_unknown() == 0  # not stale yet
+    with time_machine.travel(timezone.now() + datetime.timedelta(minutes=16)):
+        assert dispatch_outbox() == {"unknown": 1, "enqueued": 0}
+    message.refresh_from_db()
+    assert message.status == Status.UNKNOWN
+    assert mail.outbox == []
+
+
+def test_coordinator_resend_makes_a_linked_copy(coordinator, django_capture_on_commit_callbacks):
+    backends.reset([smtplib.SMTPResponseException(550, b"mailbox full")])
+    with django_capture_on_commit_callbacks(execute=True):
+        message, _ = _create()
+    with django_capture_on_commit_callbacks(execute=True):
+        copy = services.message_resend(message=message, acting_user=coordinator)
+    copy.refresh_from_db()
+    assert copy.status == Status.SENT
+    assert copy.resent_from == message
+    assert copy.message_id != message.message_id
+    message.refresh_from_db()
+    assert message.status == Status.FAILED
+    with pytest.raises(ApplicationError):
+        services.message_resend(message=copy, acting_user=coordinator)
+
+
+def test_send_due_mail_command_runs_one_pass(django_capture_on_commit_callbacks):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    with django_capture_on_commit_callbacks(execute=False):
+        _create(key="x")
+        _create(key="y")
+    out = StringIO()
+    call_command("send_due_mail", stdout=out)
+    assert "Due: 2; sent 2" in out.getvalue()
+    assert len(mail.outbox) == 2
+
+
+# --- Unsubscribe --------------------------------------------------------------------------
+
+
+def _unsubscribe_path(django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=False):
+        message, _ = _create()
+    return message, unsubscribe_url(message).split("://", 1)[1].split("/", 1)[1]
+
+
+def test_unsubscribe_get_only_asks(client, django_capture_on_commit_callbacks):
+    message, path = _unsubscribe_path(django_capture_on_commit_callbacks)
+    response = client.get("/" + path)
+    assert response.status_code == 200
+    assert "Unsubscribe" in response.content.decode()
+    message.contact.refresh_from_db()
+    assert not message.contact.has_opted_out
+
+
+def test_unsubscribe_one_click_post(client, django_capture_on_commit_callbacks):
+    message, path = _unsubscribe_path(django_capture_on_commit_callbacks)
+    response = client.post("/" + path, {"List-Unsubscribe": "One-Click"})
+    assert response.status_code == 200
+    message.contact.refresh_from_db()
+    assert message.contact.has_opted_out
+
+
+def test_unsubscribe_with_a_forged_token_is_refused(client):
+    response = client.post(reverse("mail:unsubscribe", args=["forged"]))
+    assert response.status_code == 400
+    assert "not valid" in response.content.decode()
+
+
+def test_unsubscribe_page_speaks_russian(client, django_capture_on_commit_callbacks):
+    _message, path = _unsubscribe_path(django_capture_on_commit_callbacks)
+    response = client.get("/" + path, HTTP_ACCEPT_LANGUAGE="ru")
+    assert response.status_code == 200
+    assert response["Content-Language"] == "ru"
+
+
+# --- Back office --------------------------------------------------------------------------
+
+
+def test_outbox_admin_shows_counts_and_resends(
+    coordinator_client, coordinator, django_capture_on_commit_callbacks
+):
+    from django.contrib.auth.models import Permission
+
+    coordinator.user_permissions.add(*Permission.objects.filter(content_type__app_label="mail"))
+    backends.reset([smtplib.SMTPResponseException(550, b"mailbox full")])
+    with django_capture_on_commit_callbacks(execute=True):
+        message, _ = _create()
+    url = reverse("admin:mail_outgoingmessage_changelist")
+    page = coordinator_client.get(url)
+    assert page.status_code == 200
+    assert 'data-status="failed">1<' in page.content.decode()
+    assert (
+        coordinator_client.get(
+            reverse("admin:mail_outgoingmessage_change", args=[message.pk])
+        ).status_code
+        == 200
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        coordinator_client.post(url, {"action": "resend", "_selected_action": [message.pk]})
+    assert OutgoingMessage.objects.get(resent_from=message).status == Status.SENT
+
+
+def test_outbox_admin_refuses_anonymous(client):
+    response = client.get(reverse("admin:mail_outgoingmessage_changelist"))
+    assert response.status_code == 302
