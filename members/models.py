@@ -8,6 +8,7 @@ from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django_countries.fields import CountryField
 from phonenumber_field.modelfields import PhoneNumberField
 from simple_history.models import HistoricalRecords
@@ -119,9 +120,14 @@ class MembershipChange(models.Model):
         verbose_name=_("organisation"),
     )
     from_status = models.CharField(
-        _("from"), max_length=20, choices=Organization.Status.choices, blank=True
+        pgettext_lazy("membership status", "from"),
+        max_length=20,
+        choices=Organization.Status.choices,
+        blank=True,
     )
-    to_status = models.CharField(_("to"), max_length=20, choices=Organization.Status.choices)
+    to_status = models.CharField(
+        pgettext_lazy("membership status", "to"), max_length=20, choices=Organization.Status.choices
+    )
     effective_date = models.DateField(_("effective date"))
     reason = models.TextField(_("reason"), blank=True)
     changed_by = models.ForeignKey(

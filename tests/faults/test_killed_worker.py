@@ -21,7 +21,7 @@ Status = OutgoingMessage.Status
 TOTAL = 1000
 
 
-def test_killed_worker_never_sends_twice_and_loses_nothing(settings):
+def test_killed_worker_never_sends_twice_and_loses_nothing(settings, capsys):
     from crm.celery import app
 
     settings.CELERY_TASK_ALWAYS_EAGER = False
@@ -69,10 +69,11 @@ def test_killed_worker_never_sends_twice_and_loses_nothing(settings):
         OutgoingMessage.objects.filter(status=Status.UNKNOWN).values_list("message_id", flat=True)
     )
     duplicates = sum(c - 1 for c in counts.values())
-    print(
-        f"\n[SIGKILL x{kills}] total={TOTAL} sent={len(sent)} unknown={len(unknown)} "
-        f"received={len(counts)} duplicates={duplicates}"
-    )
+    with capsys.disabled():
+        print(
+            f"\n[SIGKILL x{kills}] total={TOTAL} sent={len(sent)} unknown={len(unknown)} "
+            f"received={len(counts)} duplicates={duplicates}"
+        )
     assert kills >= 1
     assert duplicates == 0
     assert len(sent) + len(unknown) == TOTAL

@@ -47,7 +47,7 @@ def _open():
     ).exists()
 
 
-def test_200_messages_are_delivered_each_once(eager_off):
+def test_200_messages_are_delivered_each_once(eager_off, capsys):
     with SmtpSink() as sink:
         worker = Worker(sink.port).start()
         try:
@@ -56,17 +56,18 @@ def test_200_messages_are_delivered_each_once(eager_off):
         finally:
             worker.stop()
     counts = sink.handler.message_ids
-    print(
-        f"\n[worker] sent={OutgoingMessage.objects.filter(status=Status.SENT).count()} "
-        f"received={len(counts)} duplicates={sum(c - 1 for c in counts.values())}"
-    )
+    with capsys.disabled():
+        print(
+            f"\n[worker] sent={OutgoingMessage.objects.filter(status=Status.SENT).count()} "
+            f"received={len(counts)} duplicates={sum(c - 1 for c in counts.values())}"
+        )
     assert OutgoingMessage.objects.filter(status=Status.SENT).count() == 200
     assert len(counts) == 200
     assert max(counts.values()) == 1
     assert set(counts) == set(OutgoingMessage.objects.values_list("message_id", flat=True))
 
 
-def test_temporary_refusals_arrive_later_once_and_permanent_ones_fail(eager_off):
+def test_temporary_refusals_arrive_later_once_and_permanent_ones_fail(eager_off, capsys):
     with SmtpSink() as sink:
         sink.handler.temporary_failures = 10
         rejected = ContactFactory(email="nobody@example.org")
@@ -93,10 +94,11 @@ def test_temporary_refusals_arrive_later_once_and_permanent_ones_fail(eager_off)
             worker.stop()
     counts = sink.handler.message_ids
     retried = OutgoingMessage.objects.filter(attempts__gt=1, status=Status.SENT).count()
-    print(
-        f"\n[4xx/5xx] sent={len(counts)} retried-then-sent={retried} "
-        f"duplicates={sum(c - 1 for c in counts.values())}"
-    )
+    with capsys.disabled():
+        print(
+            f"\n[4xx/5xx] sent={len(counts)} retried-then-sent={retried} "
+            f"duplicates={sum(c - 1 for c in counts.values())}"
+        )
     assert len(counts) == 30
     assert max(counts.values()) == 1
     assert retried >= 1
