@@ -31,7 +31,7 @@ class Command(BaseCommand):
         group, _ = Group.objects.get_or_create(name="Coordinators")
         group.permissions.set(
             Permission.objects.filter(
-                content_type__app_label__in=["members", "meetings", "events", "crm"]
+                content_type__app_label__in=["members", "meetings", "events", "crm", "mail"]
             )
         )
         user.groups.add(group)
