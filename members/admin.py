@@ -20,6 +20,7 @@ from unfold.contrib.filters.admin import (
 from unfold.contrib.import_export.forms import ExportForm, ImportForm
 from unfold.decorators import display
 
+from crm.admin import ReadOnlyAdminMixin
 from crm.exceptions import ApplicationError
 from members import services
 from members.forms import ContactAdminForm, MergeForm, StatusChangeForm
@@ -492,18 +493,9 @@ class ContactMergeAdmin(ModelAdmin):
 
 
 @admin.register(MembershipChange)
-class MembershipChangeAdmin(ModelAdmin):
+class MembershipChangeAdmin(ReadOnlyAdminMixin, ModelAdmin):
     list_display = ("organization", "from_status", "to_status", "effective_date", "changed_by")
     list_filter = (("to_status", ChoicesDropdownFilter),)
     search_fields = ("organization__name", "organization__acronym", "reason")
     list_select_related = ("organization", "changed_by")
     date_hierarchy = "effective_date"
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -1,4 +1,5 @@
 from django.contrib import admin, messages
+from django.contrib.admin.utils import flatten_fieldsets
 from django.db.models import Count
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
@@ -7,6 +8,7 @@ from unfold.admin import ModelAdmin
 from unfold.contrib.filters.admin import ChoicesDropdownFilter
 from unfold.decorators import display
 
+from crm.admin import ReadOnlyAdminMixin
 from crm.exceptions import ApplicationError
 from crm.mail import services
 from crm.mail.models import OutgoingMessage
@@ -24,7 +26,7 @@ COLOURS = {
 
 
 @admin.register(OutgoingMessage)
-class OutgoingMessageAdmin(ModelAdmin):
+class OutgoingMessageAdmin(ReadOnlyAdminMixin, ModelAdmin):
     list_display = (
         "created_at",
         "display_status",
@@ -65,34 +67,7 @@ class OutgoingMessageAdmin(ModelAdmin):
         ),
         (_("Message"), {"fields": ("language", "subject", "body_text", "rendered_html")}),
     )
-    readonly_fields = (
-        "display_status",
-        "purpose",
-        "essential",
-        "to_email",
-        "contact",
-        "message_id",
-        "attempts",
-        "last_error",
-        "next_attempt_at",
-        "in_flight_since",
-        "sent_at",
-        "resent_from",
-        "key",
-        "language",
-        "subject",
-        "body_text",
-        "rendered_html",
-    )
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+    readonly_fields = flatten_fieldsets(fieldsets)
 
     def changelist_view(self, request, extra_context=None):
         counts = dict(
