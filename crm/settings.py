@@ -191,6 +191,10 @@ CRM_SITE_URL = env.str("CRM_SITE_URL", default="http://127.0.0.1:8000")
 OUTBOX_RETRY_BASE_SECONDS = env.int("OUTBOX_RETRY_BASE_SECONDS", default=60)
 OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=8)
 OUTBOX_IN_FLIGHT_TIMEOUT = env.int("OUTBOX_IN_FLIGHT_TIMEOUT", default=15 * 60)
+# Called by every outbox pass; each returns how many outbox rows it created.
+OUTBOX_SCHEDULERS = [
+    "meetings.reminders.schedule_due_reminders",
+]
 
 # --- REST API -----------------------------------------------------------------------------
 REST_FRAMEWORK = {

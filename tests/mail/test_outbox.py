@@ -193,7 +193,7 @@ def test_stuck_in_flight_becomes_unknown_and_is_never_resent_silently(
     assert send_messages([message.pk])["sent"] == 0  # a redelivered task skips it
     assert services.mark_stale_unknown() == 0  # not stale yet
     with time_machine.travel(timezone.now() + datetime.timedelta(minutes=16)):
-        assert dispatch_outbox() == {"unknown": 1, "enqueued": 0}
+        assert dispatch_outbox() == {"scheduled": 0, "unknown": 1, "enqueued": 0}
     message.refresh_from_db()
     assert message.status == Status.UNKNOWN
     assert mail.outbox == []
