@@ -12,6 +12,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("mail/", include("crm.mail.urls")),
+    path("rsvp/", include("meetings.urls")),
 ]
 
 if settings.DEBUG:

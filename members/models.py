@@ -172,6 +172,12 @@ class Contact(TimeStampedModel):
     mail_opt_out_at = models.DateTimeField(
         _("opted out of non-essential mail on"), null=True, blank=True
     )
+    needs_review = models.BooleanField(
+        _("needs review"),
+        default=False,
+        db_index=True,
+        help_text=_("Entered by an invitee (a colleague or substitute); a coordinator checks it."),
+    )
 
     history = HistoricalRecords(excluded_fields=["updated_at"])
 

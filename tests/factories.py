@@ -1,7 +1,12 @@
+import datetime
+import zoneinfo
+
 import factory
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 from factory.django import DjangoModelFactory
 
+from meetings.models import Invitation, Meeting
 from members.models import Affiliation, Contact, Organization
 
 
@@ -43,3 +48,39 @@ class AffiliationFactory(DjangoModelFactory):
     contact = factory.SubFactory(ContactFactory)
     organization = factory.SubFactory(OrganizationFactory)
     role = Affiliation.Role.EXPERT
+
+
+def _in_days(days: int, hour: int = 10) -> datetime.datetime:
+    base = timezone.now().astimezone(zoneinfo.ZoneInfo("Europe/Vienna"))
+    moment = base.replace(hour=hour, minute=0, second=0, microsecond=0)
+    return moment + datetime.timedelta(days=days)
+
+
+class MeetingFactory(DjangoModelFactory):
+    """An open AECT meeting 30 days ahead, answers due in 20 days; no reminder rules (the
+    service creates those; tests that want them call ``reminder_rules_create_defaults``)."""
+
+    class Meta:
+        model = Meeting
+
+    title = factory.Sequence(lambda n: f"AECT {40 + n}")
+    series = "AECT"
+    number = factory.Sequence(lambda n: 40 + n)
+    starts_at = factory.LazyFunction(lambda: _in_days(30, 10))
+    ends_at = factory.LazyAttribute(lambda m: m.starts_at + datetime.timedelta(hours=7))
+    rsvp_deadline = factory.LazyFunction(lambda: _in_days(20, 18))
+    format = Meeting.Format.HYBRID
+    venue = "Hofburg, Vienna"
+    address = "Heldenplatz 1, 1010 Vienna"
+    online_link = "https://meet.example.org/aect"
+    status = Meeting.Status.OPEN
+
+
+class InvitationFactory(DjangoModelFactory):
+    class Meta:
+        model = Invitation
+
+    gathering = factory.SubFactory(MeetingFactory)
+    contact = factory.SubFactory(ContactFactory)
+    organization = factory.SubFactory(OrganizationFactory)
+    sent_at = factory.LazyFunction(timezone.now)

@@ -19,6 +19,7 @@ class Command(BaseCommand):
             for key, value in send_messages(ids[start : start + 50]).items():
                 totals[key] += value
         self.stdout.write(
-            f"Scheduled {scheduled}. Due: {len(ids)}; sent {totals['sent']}, awaiting retry {totals['retry']}, "
+            f"Scheduled {scheduled}. Due: {len(ids)}; sent {totals['sent']}, "
+            f"awaiting retry {totals['retry']}, "
             f"failed {totals['failed']}; newly unknown {unknown}."
         )

@@ -1,1 +1,0 @@
-"""AECT meetings and consultations: built in a later issue."""

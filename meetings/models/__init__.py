@@ -1,0 +1,17 @@
+"""Gatherings (AECT meetings here, conference and other events in ``events``), the invitations
+and answers of the RSVP engine both share, reminder rules, and follow-ups."""
+
+from meetings.models.followups import FollowUp
+from meetings.models.gatherings import AgendaItem, Gathering, GatheringDocument, Meeting
+from meetings.models.invitations import Invitation
+from meetings.models.rules import ReminderRule
+
+__all__ = [
+    "AgendaItem",
+    "FollowUp",
+    "Gathering",
+    "GatheringDocument",
+    "Invitation",
+    "Meeting",
+    "ReminderRule",
+]

@@ -1,0 +1,139 @@
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from crm.models import TimeStampedModel
+
+
+def new_token() -> str:
+    """256 random bits, URL-safe: not guessable, not derived from anything about the person."""
+    return secrets.token_urlsafe(32)
+
+
+class Invitation(TimeStampedModel):
+    """One person invited to one gathering, with their answer. The personal link carries
+    ``token``; issuing a new token revokes the old one."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Not answered")
+        ACCEPTED = "accepted", _("Accepted")
+        DECLINED = "declined", _("Declined")
+        REPLACED = "replaced", _("Replaced by a colleague")
+
+    class Mode(models.TextChoices):
+        IN_PERSON = "in_person", _("In person")
+        ONLINE = "online", _("Online")
+
+    class Attendance(models.TextChoices):
+        UNKNOWN = "unknown", _("Not recorded")
+        ATTENDED = "attended", _("Attended")
+        ABSENT = "absent", _("Absent")
+
+    gathering = models.ForeignKey(
+        "meetings.Gathering",
+        on_delete=models.CASCADE,
+        related_name="invitations",
+        verbose_name=_("gathering"),
+    )
+    contact = models.ForeignKey(
+        "members.Contact",
+        on_delete=models.PROTECT,
+        related_name="invitations",
+        verbose_name=_("contact"),
+    )
+    organization = models.ForeignKey(
+        "members.Organization",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="invitations",
+        verbose_name=_("representing"),
+    )
+    status = models.CharField(
+        _("answer"), max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True
+    )
+    mode = models.CharField(_("attends"), max_length=10, choices=Mode.choices, blank=True)
+    dietary = models.CharField(_("dietary needs"), max_length=200, blank=True)
+    accessibility = models.CharField(_("accessibility needs"), max_length=200, blank=True)
+    other_needs = models.TextField(_("other needs"), blank=True)
+    note = models.TextField(_("note to the organisers"), blank=True)
+    answered_at = models.DateTimeField(_("answered"), null=True, blank=True)
+    answer_count = models.PositiveIntegerField(_("answers given"), default=0, editable=False)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("invited by"),
+    )
+    # The invitation through which this one came: a colleague added or a substitute named.
+    invited_via = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="derived",
+        verbose_name=_("registered through"),
+    )
+    replaced_by = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("replaced by"),
+    )
+    sent_at = models.DateTimeField(_("invitation sent"), null=True, blank=True)
+    attendance = models.CharField(
+        _("attendance"), max_length=10, choices=Attendance.choices, default=Attendance.UNKNOWN
+    )
+    token = models.CharField(max_length=64, unique=True, default=new_token, editable=False)
+    token_issued_at = models.DateTimeField(_("link issued"), auto_now_add=True)
+
+    history = HistoricalRecords(excluded_fields=["updated_at", "token"])
+
+    class Meta:
+        ordering = ["gathering", "organization__name", "contact__family_name", "id"]
+        verbose_name = _("invitation")
+        verbose_name_plural = _("invitations")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["gathering", "contact"],
+                name="meetings_invitation_one_per_contact",
+                violation_error_message=_("This person is already invited."),
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["gathering", "status"]),
+            models.Index(fields=["gathering", "organization", "status"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.contact} — {self.gathering}"
+
+    @property
+    def is_attending(self) -> bool:
+        return self.status == self.Status.ACCEPTED
+
+    @property
+    def needs(self) -> str:
+        parts = [self.dietary, self.accessibility, self.other_needs]
+        return "; ".join(p.strip() for p in parts if p and p.strip())
+
+    @property
+    def rsvp_path(self) -> str:
+        from django.urls import reverse
+
+        return reverse("rsvp:page", args=[self.token])
+
+    @property
+    def rsvp_url(self) -> str:
+        return settings.CRM_SITE_URL.rstrip("/") + self.rsvp_path
+
+
+ACCEPTED_Q = Q(status=Invitation.Status.ACCEPTED)
