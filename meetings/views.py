@@ -162,7 +162,7 @@ def rsvp_calendar(request: HttpRequest, token: str) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def rsvp_link(request: HttpRequest) -> HttpResponse:
-    """ "Send me my link again". Answers the same whether or not an invitation exists."""
+    """The "send me my link again" form. Answers the same whether or not an invitation exists."""
     language = _language(request, None)
     form = LinkForm(request.POST or None)
     with translation.override(language):

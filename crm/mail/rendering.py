@@ -27,7 +27,7 @@ def render_mail(template: str, context: dict, language: str) -> tuple[str, str, 
 
 
 def place_name(tz: zoneinfo.ZoneInfo | str) -> str:
-    """ "Europe/Vienna" → "Vienna"."""
+    """The place a time zone is named after: Europe/Vienna → Vienna."""
     return str(tz).rsplit("/", 1)[-1].replace("_", " ")
 
 
@@ -44,9 +44,9 @@ def format_moment(
     home_tz: zoneinfo.ZoneInfo | str,
     person_tz: zoneinfo.ZoneInfo | str | None = None,
 ) -> str:
-    """ "Tuesday, 12 May 2026, 10:00 Vienna time — 13:00 in your time zone (Asia/Almaty)",
-    in the active language. The second part appears only when the time zones differ in
-    effect on that day."""
+    """A moment in the gathering's time zone and, when it differs that day, the reader's:
+    "Tuesday, 12 May 2026, 10:00 Vienna time — 13:00 in your time zone (Asia/Almaty)",
+    in the active language."""
     home_tz = zoneinfo.ZoneInfo(str(home_tz))
     here = moment.astimezone(home_tz)
     text = _("%(date)s, %(time)s %(place)s time") % {

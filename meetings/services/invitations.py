@@ -396,9 +396,7 @@ def invitation_reissue_token(
     *, invitation: Invitation, acting_user: AbstractBaseUser | None, send: bool = True
 ) -> Invitation:
     """Revoke the personal link and issue a new one (mailed to the invitee)."""
-    invitation = (
-        Invitation.objects.select_for_update().select_related("contact").get(pk=invitation.pk)
-    )
+    Invitation.objects.select_for_update().filter(pk=invitation.pk).first()
     invitation.token = new_token()
     invitation.token_issued_at = timezone.now()
     save(invitation, acting_user, reason="New personal link issued")
@@ -408,9 +406,9 @@ def invitation_reissue_token(
 
 
 def invitation_send_link(*, email: str) -> int:
-    """ "Send me my link again": mail the links of this address's invitations to gatherings
-    still to come. At most once a day per invitation; the caller answers the same whatever
-    this finds, so the form does not reveal who is invited."""
+    """Mail, on request ("send me my link again"), the links of this address's invitations
+    to gatherings still to come. At most once a day per invitation; the caller answers the
+    same whatever this finds, so the form does not reveal who is invited."""
     email = normalize_email(email)
     if not email:
         return 0
