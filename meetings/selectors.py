@@ -21,14 +21,19 @@ def invitation_for_token(token: str) -> Invitation | None:
 
 def seats_left_for(invitation: Invitation) -> int | None:
     """How many more colleagues the invitee's organisation may register; None: no limit."""
+    from meetings.services.capacity import HOLDING, places_free
+
     gathering = invitation.gathering.specific
     per_org = gathering.seats_per_organisation()
-    accepted = Invitation.objects.filter(gathering=gathering, status=Invitation.Status.ACCEPTED)
     left = []
     if per_org is not None and invitation.organization_id is not None:
-        left.append(per_org - accepted.filter(organization_id=invitation.organization_id).count())
-    if gathering.capacity is not None:
-        left.append(gathering.capacity - accepted.count())
+        taken = Invitation.objects.filter(
+            HOLDING, gathering=gathering, organization_id=invitation.organization_id
+        ).count()
+        left.append(per_org - taken)
+    free = places_free(gathering)
+    if free is not None:
+        left.append(free)
     return max(min(left), 0) if left else None
 
 

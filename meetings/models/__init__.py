@@ -3,7 +3,7 @@ and answers of the RSVP engine both share, reminder rules, and follow-ups."""
 
 from meetings.models.followups import FollowUp
 from meetings.models.gatherings import AgendaItem, Gathering, GatheringDocument, Meeting
-from meetings.models.invitations import Invitation
+from meetings.models.invitations import Invitation, PlusOne
 from meetings.models.rules import ReminderRule
 
 __all__ = [
@@ -13,5 +13,6 @@ __all__ = [
     "GatheringDocument",
     "Invitation",
     "Meeting",
+    "PlusOne",
     "ReminderRule",
 ]

@@ -48,6 +48,21 @@ class Gathering(TimeStampedModel):
     capacity = models.PositiveIntegerField(
         _("total seats"), null=True, blank=True, help_text=_("Leave empty for no limit.")
     )
+    waiting_list = models.BooleanField(
+        _("waiting list"),
+        default=False,
+        help_text=_(
+            "When every seat is taken, acceptances join a waiting list instead of being refused."
+        ),
+    )
+    offer_hours = models.PositiveSmallIntegerField(
+        _("offer valid for (hours)"),
+        default=48,
+        help_text=_("How long a person from the waiting list has to confirm a freed place."),
+    )
+    max_plus_ones = models.PositiveSmallIntegerField(
+        _("plus-ones allowed"), default=0, help_text=_("Guests each invitee may bring.")
+    )
     description = models.TextField(_("description"), blank=True)
     invitation_message = models.TextField(
         _("invitation message"),

@@ -2,7 +2,6 @@ import secrets
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -23,6 +22,7 @@ class Invitation(TimeStampedModel):
         ACCEPTED = "accepted", _("Accepted")
         DECLINED = "declined", _("Declined")
         REPLACED = "replaced", _("Replaced by a colleague")
+        WAITING = "waiting", _("On the waiting list")
 
     class Mode(models.TextChoices):
         IN_PERSON = "in_person", _("In person")
@@ -89,6 +89,21 @@ class Invitation(TimeStampedModel):
         verbose_name=_("replaced by"),
     )
     sent_at = models.DateTimeField(_("invitation sent"), null=True, blank=True)
+    # The waiting list: in order of ``waiting_since``; an offer of a freed place runs until
+    # ``offer_expires_at`` and holds that place meanwhile.
+    waiting_since = models.DateTimeField(_("waiting since"), null=True, blank=True)
+    offer_expires_at = models.DateTimeField(_("offer open until"), null=True, blank=True)
+    offers_made = models.PositiveSmallIntegerField(_("offers made"), default=0, editable=False)
+    admitted_over_capacity = models.BooleanField(
+        _("admitted over capacity"), default=False, editable=False
+    )
+    affiliation_label = models.CharField(
+        _("affiliation as given"),
+        max_length=200,
+        blank=True,
+        help_text=_("For guests outside the directory: printed on the badge."),
+    )
+    checked_in_at = models.DateTimeField(_("checked in"), null=True, blank=True)
     attendance = models.CharField(
         _("attendance"), max_length=10, choices=Attendance.choices, default=Attendance.UNKNOWN
     )
@@ -121,6 +136,14 @@ class Invitation(TimeStampedModel):
         return self.status == self.Status.ACCEPTED
 
     @property
+    def offer_running(self) -> bool:
+        return self.status == self.Status.WAITING and self.offer_expires_at is not None
+
+    @property
+    def badge_organization(self) -> str:
+        return self.organization.name if self.organization_id else self.affiliation_label
+
+    @property
     def needs(self) -> str:
         parts = [self.dietary, self.accessibility, self.other_needs]
         return "; ".join(p.strip() for p in parts if p and p.strip())
@@ -136,4 +159,22 @@ class Invitation(TimeStampedModel):
         return settings.CRM_SITE_URL.rstrip("/") + self.rsvp_path
 
 
-ACCEPTED_Q = Q(status=Invitation.Status.ACCEPTED)
+class PlusOne(models.Model):
+    """A guest an invitee brings to an event that allows it; counts against the capacity."""
+
+    invitation = models.ForeignKey(
+        Invitation, on_delete=models.CASCADE, related_name="plus_ones", verbose_name=_("guest of")
+    )
+    name = models.CharField(_("name"), max_length=200)
+    email = models.EmailField(_("e-mail"), blank=True)
+    created_at = models.DateTimeField(_("added"), auto_now_add=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["invitation", "id"]
+        verbose_name = _("plus-one")
+        verbose_name_plural = _("plus-ones")
+
+    def __str__(self) -> str:
+        return self.name

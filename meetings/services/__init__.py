@@ -1,6 +1,12 @@
 """Writes for gatherings and invitations. Import from the submodules; the names below are the
 public surface used by the back office, the RSVP page, the API and the events app."""
 
+from meetings.services.capacity import (
+    invitation_admit_over_capacity,
+    offers_expire,
+    places_free,
+    waitlist_fill,
+)
 from meetings.services.gatherings import (
     gathering_cancel,
     gathering_close,
@@ -32,6 +38,7 @@ __all__ = [
     "gathering_open",
     "gathering_update",
     "invitation_add_colleague",
+    "invitation_admit_over_capacity",
     "invitation_reissue_token",
     "invitation_respond",
     "invitation_send_link",
@@ -42,5 +49,8 @@ __all__ = [
     "invitations_send",
     "invitees_preview",
     "meeting_create",
+    "offers_expire",
+    "places_free",
     "reminder_rules_create_defaults",
+    "waitlist_fill",
 ]

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from crm.exceptions import ApplicationError
 from meetings.models import Gathering, Invitation, Meeting, ReminderRule
+from meetings.services.capacity import waitlist_fill
 from meetings.services.common import save
 from meetings.services.mail import mail_invitation
 
@@ -184,6 +185,8 @@ def gathering_update(
     if moved and announced:
         gathering.sequence += 1
     save(gathering, acting_user)
+    if {"capacity", "format", "waiting_list"} & set(fields):
+        waitlist_fill(gathering)  # raised capacity: offer the new places
     if moved and announced:
         coming = gathering.invitations.filter(status=Invitation.Status.ACCEPTED).select_related(
             "contact"

@@ -13,8 +13,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crm.exceptions import ApplicationError
-from meetings.models import Gathering, Invitation
+from meetings.models import Gathering, Invitation, PlusOne
 from meetings.models.invitations import new_token
+from meetings.services import capacity
+from meetings.services.capacity import check_organisation_seat
 from meetings.services.common import save
 from meetings.services.mail import mail_invitation, mail_invitation_sent
 from members.models import Affiliation, Contact, Organization
@@ -179,26 +181,6 @@ def _check_can_answer(gathering: Gathering, invitation: Invitation, by_coordinat
         )
 
 
-def _check_seat(gathering: Gathering, organization_id: int | None, exclude_pk: int | None) -> None:
-    """Refuse one more acceptance beyond the seats of the organisation or of the gathering.
-    Call with the gathering's row locked."""
-    accepted = Invitation.objects.filter(gathering=gathering, status=Status.ACCEPTED)
-    if exclude_pk:
-        accepted = accepted.exclude(pk=exclude_pk)
-    per_org = gathering.seats_per_organisation()
-    if (
-        per_org is not None
-        and organization_id is not None
-        and accepted.filter(organization_id=organization_id).count() >= per_org
-    ):
-        raise ApplicationError(
-            _("All %(n)s seats of your organisation are taken.") % {"n": per_org},
-            field="answer",
-        )
-    if gathering.capacity is not None and accepted.count() >= gathering.capacity:
-        raise ApplicationError(_("Sorry, every seat is taken."), field="answer")
-
-
 @transaction.atomic
 def invitation_respond(
     *,
@@ -208,12 +190,18 @@ def invitation_respond(
     accessibility: str = "",
     other_needs: str = "",
     note: str = "",
+    plus_ones: Sequence[dict] | None = None,
     acting_user: AbstractBaseUser | None = None,
     by_coordinator: bool = False,
 ) -> Invitation:
-    """Record an answer: attend in person, attend online, or decline. It can be changed until
-    the deadline (coordinators may record one later). Each answer is confirmed by e-mail with
-    the calendar file."""
+    """Record an answer: attend in person, attend online, or decline; with needs, a note and,
+    where the gathering allows, plus-ones (``[{"name": …, "email": …}]``; None keeps them).
+
+    An acceptance beyond the capacity joins the waiting list where the gathering keeps one,
+    and is refused otherwise. Answering "attend" while a freed place is offered confirms it.
+    A decline frees the place for the waiting list. It can be changed until the deadline
+    (coordinators may record one later). Each answer is confirmed by e-mail with the
+    calendar file."""
     if answer not in ANSWERS:
         raise ApplicationError(_("Choose whether you will attend."), field="answer")
     gathering, invitation = _lock_gathering(invitation)
@@ -222,9 +210,34 @@ def invitation_respond(
         raise ApplicationError(_("This gathering cannot be attended online."), field="answer")
     if answer == "in_person" and not gathering.offers_in_person:
         raise ApplicationError(_("This gathering takes place online only."), field="answer")
-    if answer != "decline" and invitation.status != Status.ACCEPTED:
-        _check_seat(gathering, invitation.organization_id, exclude_pk=invitation.pk)
-    invitation.status = Status.DECLINED if answer == "decline" else Status.ACCEPTED
+    guests = _clean_plus_ones(gathering, plus_ones) if answer != "decline" else []
+    n_guests = len(guests) if guests is not None else invitation.plus_ones.count()
+
+    if answer == "decline":
+        status = Status.DECLINED
+    else:
+        if invitation.status not in (Status.ACCEPTED, Status.WAITING):
+            check_organisation_seat(gathering, invitation.organization_id, invitation.pk)
+        if capacity.fits(gathering, invitation, answer, n_guests):
+            status = Status.ACCEPTED
+        elif invitation.status == Status.ACCEPTED or invitation.offer_running:
+            free = capacity.places_free(gathering, exclude_pk=invitation.pk) or 0
+            raise ApplicationError(
+                _("There is room for %(n)s people including you; bring fewer guests.")
+                % {"n": free},
+                field="plus_ones",
+            )
+        elif gathering.waiting_list:
+            status = Status.WAITING
+        else:
+            raise ApplicationError(_("Sorry, every seat is taken."), field="answer")
+
+    if status == Status.WAITING:
+        invitation.waiting_since = invitation.waiting_since or timezone.now()
+    else:
+        invitation.waiting_since = None
+        invitation.offer_expires_at = None
+    invitation.status = status
     invitation.mode = "" if answer == "decline" else answer
     invitation.dietary = dietary.strip()
     invitation.accessibility = accessibility.strip()
@@ -233,12 +246,48 @@ def invitation_respond(
     invitation.answered_at = timezone.now()
     invitation.answer_count += 1
     save(invitation, acting_user, reason="" if by_coordinator else RSVP_REASON)
+    if answer == "decline":
+        invitation.plus_ones.all().delete()
+    elif guests is not None:
+        _replace_plus_ones(invitation, guests)
     mail_invitation(
         invitation,
         template="confirmation",
         key=f"confirmation:{invitation.pk}:{invitation.answer_count}",
+        waiting_position=capacity.waiting_position(invitation),
     )
+    capacity.waitlist_fill(gathering)
     return invitation
+
+
+def _clean_plus_ones(gathering: Gathering, plus_ones: Sequence[dict] | None) -> list[dict] | None:
+    if plus_ones is None:
+        return None
+    cleaned = []
+    for guest in plus_ones:
+        name = (guest.get("name") or "").strip()
+        email = normalize_email(guest.get("email") or "")
+        if name:
+            cleaned.append({"name": name[:200], "email": email})
+        elif email:
+            raise ApplicationError(_("Give the name of each guest."), field="plus_ones")
+    if len(cleaned) > gathering.max_plus_ones:
+        if gathering.max_plus_ones == 0:
+            message = _("This gathering does not allow guests.")
+        else:
+            message = _("You may bring at most %(n)s guests.") % {"n": gathering.max_plus_ones}
+        raise ApplicationError(message, field="plus_ones")
+    return cleaned
+
+
+def _replace_plus_ones(invitation: Invitation, guests: list[dict]) -> None:
+    current = [(p.name, p.email) for p in invitation.plus_ones.all()]
+    if current == [(g["name"], g["email"]) for g in guests]:
+        return
+    invitation.plus_ones.all().delete()
+    PlusOne.objects.bulk_create(
+        PlusOne(invitation=invitation, name=g["name"], email=g["email"]) for g in guests
+    )
 
 
 def _contact_for(
@@ -314,7 +363,10 @@ def invitation_add_colleague(
             % {"name": contact.full_name},
             field="email",
         )
-    _check_seat(gathering, invitation.organization_id, exclude_pk=None)
+    check_organisation_seat(gathering, invitation.organization_id, exclude_pk=None)
+    probe = Invitation(gathering=gathering)
+    if not capacity.fits(gathering, probe, mode, 0):
+        raise ApplicationError(_("Sorry, every seat is taken."), field="email")
     now = timezone.now()
     colleague = Invitation(
         gathering=gathering,

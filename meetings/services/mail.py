@@ -22,6 +22,8 @@ TEMPLATES = {
     "cancellation": Purpose.CANCELLATION,
     "rsvp_link": Purpose.OTHER,
     "colleague_registered": Purpose.CONFIRMATION,
+    "offer": Purpose.OTHER,
+    "offer_expired": Purpose.OTHER,
 }
 WITH_CALENDAR = {"invitation", "confirmation", "update", "cancellation", "colleague_registered"}
 

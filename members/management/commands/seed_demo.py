@@ -1,11 +1,25 @@
+import contextlib
+import logging
 import time
 
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
+from meetings.demo import seed_meetings
 from members.demo import seed_directory, seed_scale
 from members.models import Contact, Organization
 from members.selectors import active_organizations_without_focal_point
+
+
+@contextlib.contextmanager
+def _quiet(logger_name: str):
+    logger = logging.getLogger(logger_name)
+    level = logger.level
+    logger.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
 
 
 class Command(BaseCommand):
@@ -50,6 +64,31 @@ class Command(BaseCommand):
                 )
             else:
                 self.stdout.write("Demo data already present: nothing added.")
+        # The demo meetings invite the directory's focal points, so they come after it (and
+        # before --scale: the benchmark contacts are experts, never invited).
+        with (
+            tqdm(
+                total=2,
+                desc="Meetings",
+                unit="meeting",
+                file=self.stderr._out,
+                disable=not show,
+                leave=False,
+            ) as bar,
+            _quiet("celery.app.trace"),  # one "Task succeeded" line per e-mail sent eagerly
+        ):
+            meetings = seed_meetings(progress=lambda _label: bar.update(1))
+        if show:
+            if meetings.created:
+                self.stdout.write(
+                    self.style.SUCCESS(
+                        f"Demo meetings: {', '.join(meetings.created)} added, "
+                        f"{meetings.invitations} invitations, {meetings.emails} e-mails "
+                        f"in the outbox, {meetings.follow_ups} action items."
+                    )
+                )
+            else:
+                self.stdout.write("Demo meetings already present: nothing added.")
         if scale:
             if scale < 0:
                 raise CommandError("--scale must be positive")
