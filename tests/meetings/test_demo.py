@@ -69,7 +69,7 @@ def test_seed_demo_builds_an_upcoming_and_a_past_meeting_once(seed, client):
     assert upcoming.status == Gathering.Status.OPEN
     assert upcoming.format == Gathering.Format.HYBRID
     assert now < upcoming.rsvp_deadline < upcoming.starts_at
-    assert 25 <= (upcoming.starts_at - now).days <= 40
+    assert 25 <= (upcoming.starts_at - now).days <= 60  # a working day, not in the winter closure
     assert upcoming.seats_per_org == 2
     assert upcoming.online_link.startswith("https://meet.example.org/")
     assert upcoming.description
