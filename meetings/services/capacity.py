@@ -81,8 +81,10 @@ def waiting_position(invitation: Invitation) -> int | None:
 
 
 def waitlist_fill(gathering: Gathering, now: datetime.datetime | None = None) -> list[Invitation]:
-    """Offer freed places to the waiting list, strictly in order: the first person whose party
-    does not fit stops the round, so nobody is overtaken by a smaller party."""
+    """Offer freed places to the waiting list in order. A party too large for the places
+    free is passed over for now (it keeps its rank for the next place), so places are not left
+    empty while someone who fits is waiting. As this runs after every change, nobody waiting
+    fits into the free places afterwards — a newcomer who fits may take them."""
     if not gathering.waiting_list or gathering.status != Gathering.Status.OPEN:
         return []
     now = now or timezone.now()
@@ -97,7 +99,7 @@ def waitlist_fill(gathering: Gathering, now: datetime.datetime | None = None) ->
     for invitation in waiting:
         need = 1 + invitation.guests if counts_for_capacity(gathering, invitation.mode) else 0
         if free is not None and need > free:
-            break
+            continue
         invitation.offer_expires_at = now + datetime.timedelta(hours=gathering.offer_hours)
         invitation.offers_made += 1
         save(invitation, None, reason="Place offered from the waiting list")

@@ -80,3 +80,30 @@ def test_colleague_and_answer_race_for_the_last_seat():
     assert outcomes == ["ok", "refused"]
     accepted = Invitation.objects.filter(gathering=meeting, organization=org, status="accepted")
     assert accepted.count() == 2
+
+
+def test_concurrent_acceptances_fill_exactly_the_capacity_then_wait():
+    event = MeetingFactory(
+        format="in_person", capacity=4, waiting_list=True, max_plus_ones=1, seats_per_org=50
+    )
+    invitations = [InvitationFactory(gathering=event) for _ in range(10)]
+    outcomes = _race(
+        [
+            (
+                lambda inv=inv, i=i: services.invitation_respond(
+                    invitation=inv,
+                    answer="in_person",
+                    plus_ones=[{"name": f"Guest {i}"}] if i % 3 == 0 else [],
+                )
+            )
+            for i, inv in enumerate(invitations)
+        ]
+    )
+    assert outcomes == ["ok"] * 10  # nobody refused: the rest wait
+    assert services.places_free(event) == 0
+    taken = sum(
+        1 + inv.plus_ones.count()
+        for inv in Invitation.objects.filter(gathering=event, status="accepted")
+    )
+    assert taken <= 4
+    assert Invitation.objects.filter(gathering=event, status="waiting").exists()
