@@ -6,6 +6,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 from factory.django import DjangoModelFactory
 
+from events.models import Event
 from meetings.models import Invitation, Meeting
 from members.models import Affiliation, Contact, Organization
 
@@ -84,3 +85,26 @@ class InvitationFactory(DjangoModelFactory):
     contact = factory.SubFactory(ContactFactory)
     organization = factory.SubFactory(OrganizationFactory)
     sent_at = factory.LazyFunction(timezone.now)
+
+
+class EventFactory(MeetingFactory):
+    """The Alliance conference: open, in person, 3 places with a waiting list."""
+
+    class Meta:
+        model = Event
+
+    title = factory.Sequence(lambda n: f"Alliance Conference {2026 + n}")
+    kind = Event.Kind.CONFERENCE
+    format = Event.Format.IN_PERSON
+    capacity = 3
+    waiting_list = True
+    max_plus_ones = 1
+    series = None
+    number = None
+    seats_per_org = None
+
+    @classmethod
+    def _adjust_kwargs(cls, **kwargs):
+        for name in ("series", "number", "seats_per_org"):
+            kwargs.pop(name, None)
+        return kwargs

@@ -138,6 +138,14 @@ class Gathering(TimeStampedModel):
         """Meetings allot seats per organisation; events may cap them. None: no limit."""
         return None
 
+    def allows_substitutes(self) -> bool:
+        return True
+
+    def allows_colleagues(self) -> bool:
+        """Whether an invitee who accepted may register colleagues in their organisation's
+        remaining seats (AECT meetings); events offer plus-ones instead."""
+        return False
+
 
 class Meeting(Gathering):
     """An AECT meeting: the partners' focal points meet twice a year."""
@@ -168,6 +176,9 @@ class Meeting(Gathering):
 
     def seats_per_organisation(self) -> int | None:
         return self.seats_per_org
+
+    def allows_colleagues(self) -> bool:
+        return True
 
 
 class AgendaItem(models.Model):

@@ -343,6 +343,8 @@ def invitation_add_colleague(
     allotted. The colleague is registered as attending and gets their own link."""
     gathering, invitation = _lock_gathering(invitation)
     _check_can_answer(gathering, invitation, by_coordinator)
+    if not gathering.allows_colleagues():
+        raise ApplicationError(_("Colleagues cannot be registered for this gathering."))
     if invitation.status != Status.ACCEPTED:
         raise ApplicationError(_("Accept the invitation first, then add colleagues."))
     if mode == Invitation.Mode.ONLINE and not gathering.offers_online:
@@ -404,6 +406,8 @@ def invitation_substitute(
     their own, and this one becomes "replaced". Returns the colleague's invitation."""
     gathering, invitation = _lock_gathering(invitation)
     _check_can_answer(gathering, invitation, by_coordinator)
+    if not gathering.allows_substitutes() and not by_coordinator:
+        raise ApplicationError(_("This invitation is personal and cannot be passed on."))
     contact = _contact_for(
         organization=invitation.organization,
         given_name=given_name,
