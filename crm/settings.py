@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "django_celery_beat",
+    "anymail",
     "simple_history",
     "import_export",
     "django_countries",
@@ -94,6 +95,7 @@ TEMPLATES = [
         "OPTIONS": {
             "context_processors": [
                 "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
             ],
@@ -183,18 +185,43 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # The one beat schedule of the project. The database is the schedule for mail: this pass finds
 # what is due, so nothing waits in Redis with a long ETA.
 CELERY_BEAT_SCHEDULE = {
-    "dispatch-outbox": {"task": "crm.mail.tasks.dispatch_outbox", "schedule": 60.0},
+    "dispatch-outbox": {
+        "task": "crm.mail.tasks.dispatch_outbox",
+        "schedule": env.float("OUTBOX_DISPATCH_INTERVAL_SECONDS", default=60.0),
+    },
 }
 
 # --- Outbox -------------------------------------------------------------------------------
 CRM_SITE_URL = env.str("CRM_SITE_URL", default="http://127.0.0.1:8000")
+# Who invitees write to; shown on the RSVP page and in the mail, and the calendar organiser.
+CRM_COORDINATOR_EMAIL = env.str("CRM_COORDINATOR_EMAIL", default="alliance@example.org")
+CRM_ORGANIZER_NAME = env.str(
+    "CRM_ORGANIZER_NAME", default="Alliance against Trafficking in Persons"
+)
+# Languages in which every e-mail and the RSVP page are complete; others fall back to English.
+MAIL_LANGUAGES = ["en", "ru"]
 OUTBOX_RETRY_BASE_SECONDS = env.int("OUTBOX_RETRY_BASE_SECONDS", default=60)
 OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=8)
 OUTBOX_IN_FLIGHT_TIMEOUT = env.int("OUTBOX_IN_FLIGHT_TIMEOUT", default=15 * 60)
 # Called by every outbox pass; each returns how many outbox rows it created.
 OUTBOX_SCHEDULERS = [
     "meetings.reminders.schedule_due_reminders",
+    "meetings.digest.schedule_weekly_digest",
+    "meetings.services.capacity.schedule_offer_expiry",
 ]
+
+# --- Delivery events (django-anymail tracking webhooks) -----------------------------------
+# The provider POSTs bounces and complaints to /mail/anymail/mailgun/tracking/. The endpoint
+# answers 404 until both secrets are set: HTTP basic auth ("user:password") and Mailgun's
+# HTTP webhook signing key.
+ANYMAIL = {
+    "WEBHOOK_SECRET": env.str("ANYMAIL_WEBHOOK_SECRET", default=""),
+    "MAILGUN_WEBHOOK_SIGNING_KEY": env.str("MAILGUN_WEBHOOK_SIGNING_KEY", default=""),
+}
+# Hard bounces (bounced or rejected) before an address is put on hold; a complaint always holds.
+MAIL_HARD_BOUNCE_HOLD_THRESHOLD = env.int("MAIL_HARD_BOUNCE_HOLD_THRESHOLD", default=1)
+# Dotted path of a callable taking the new AddressHold (e.g. to open a follow-up), or None.
+MAIL_ON_HOLD_HOOK = "meetings.followups.followup_for_address_hold"
 
 # --- REST API -----------------------------------------------------------------------------
 REST_FRAMEWORK = {

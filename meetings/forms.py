@@ -3,6 +3,8 @@ from django.utils.translation import gettext_lazy as _
 
 from meetings.models import Gathering, Invitation
 
+MAX_GUEST_SLOTS = 5
+
 
 class AnswerForm(forms.Form):
     answer = forms.ChoiceField(
@@ -30,6 +32,37 @@ class AnswerForm(forms.Form):
             choices.append(("online", _("Yes, I will attend online")))
         choices.append(("decline", _("No, I cannot attend")))
         self.fields["answer"].choices = choices
+        self.guest_slots = min(gathering.max_plus_ones, MAX_GUEST_SLOTS)
+        for n in range(1, self.guest_slots + 1):
+            self.fields[f"guest_{n}_name"] = forms.CharField(
+                label=_("Guest %(n)s: name") % {"n": n}, max_length=200, required=False
+            )
+            self.fields[f"guest_{n}_email"] = forms.EmailField(
+                label=_("Guest %(n)s: e-mail (optional)") % {"n": n}, required=False
+            )
+
+    def plus_ones(self) -> list[dict] | None:
+        """The guests entered, or None where the gathering takes none (leave them alone)."""
+        if not self.guest_slots:
+            return None
+        data = self.cleaned_data
+        return [
+            {"name": data[f"guest_{n}_name"], "email": data[f"guest_{n}_email"]}
+            for n in range(1, self.guest_slots + 1)
+            if data.get(f"guest_{n}_name") or data.get(f"guest_{n}_email")
+        ]
+
+    def answer_data(self) -> dict:
+        data = {k: v for k, v in self.cleaned_data.items() if not k.startswith("guest_")}
+        return {**data, "plus_ones": self.plus_ones()}
+
+    def guest_fields(self):
+        return [self[name] for name in self.fields if name.startswith("guest_")]
+
+    def main_fields(self):
+        return [
+            self[name] for name in self.fields if name != "answer" and not name.startswith("guest_")
+        ]
 
 
 class PersonForm(forms.Form):

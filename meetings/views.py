@@ -13,6 +13,7 @@ from crm.exceptions import ApplicationError
 from meetings import selectors, services
 from meetings.forms import AnswerForm, LinkForm, PersonForm
 from meetings.models import Invitation
+from meetings.services import capacity
 
 SAVED = {"answer", "substitute", "colleague"}
 
@@ -55,27 +56,36 @@ def _page(
     substitute_form=None,
     colleague_form=None,
     error="",
+    error_field="",
     status=200,
 ) -> HttpResponse:
-    gathering = invitation.gathering
+    gathering = invitation.gathering.specific
+    invitation.gathering = gathering
     now = timezone.now()
     accepted = invitation.status == Invitation.Status.ACCEPTED
     seats = selectors.seats_left_for(invitation) if accepted else 0
-    can_add = accepted and (seats is None or seats > 0)
+    can_add = accepted and gathering.allows_colleagues() and (seats is None or seats > 0)
+    guests = list(invitation.plus_ones.all()) if gathering.max_plus_ones else []
     initial = {
         "answer": invitation.mode
-        if accepted
+        if invitation.status in (Invitation.Status.ACCEPTED, Invitation.Status.WAITING)
         else ("decline" if invitation.status == Invitation.Status.DECLINED else None),
         "dietary": invitation.dietary,
         "accessibility": invitation.accessibility,
         "other_needs": invitation.other_needs,
         "note": invitation.note,
+        **{f"guest_{n}_name": g.name for n, g in enumerate(guests, start=1)},
+        **{f"guest_{n}_email": g.email for n, g in enumerate(guests, start=1)},
     }
     context = {
         "invitation": invitation,
         "gathering": gathering,
         "contact": invitation.contact,
         "agenda": list(gathering.agenda_items.all()),
+        "programme": list(gathering.sessions.all()) if hasattr(gathering, "sessions") else [],
+        "guests": guests,
+        "waiting_position": capacity.waiting_position(invitation),
+        "allows_substitutes": gathering.allows_substitutes(),
         "documents": selectors.documents_for(invitation),
         "answers_open": gathering.answers_open(now),
         "cancelled": gathering.status == gathering.Status.CANCELLED,
@@ -90,6 +100,7 @@ def _page(
         "can_add_colleague": can_add,
         "saved": request.GET.get("saved") if request.GET.get("saved") in SAVED else "",
         "error": error,
+        "error_field": error_field,
         "language": language,
         "languages": [
             (code, name) for code, name in settings.LANGUAGES if code in settings.MAIL_LANGUAGES
@@ -120,7 +131,7 @@ def rsvp_page(request: HttpRequest, token: str) -> HttpResponse:
                     request.POST, gathering=invitation.gathering
                 )
                 if form.is_valid():
-                    services.invitation_respond(invitation=invitation, **form.cleaned_data)
+                    services.invitation_respond(invitation=invitation, **form.answer_data())
                     return _saved(invitation, language, "answer")
             elif action in ("substitute", "colleague"):
                 form = forms[f"{action}_form"] = PersonForm(request.POST, prefix_name=action)
@@ -141,7 +152,15 @@ def rsvp_page(request: HttpRequest, token: str) -> HttpResponse:
     except ApplicationError as exc:
         fresh = selectors.invitation_for_token(token) or invitation
         status = 400 if exc.field else 409
-        return _page(request, fresh, language, error=exc.message, status=status, **forms)
+        return _page(
+            request,
+            fresh,
+            language,
+            error=exc.message,
+            error_field=exc.field or "",
+            status=status,
+            **forms,
+        )
     return _page(request, invitation, language, status=400, **forms)
 
 

@@ -81,6 +81,15 @@ class Organization(TimeStampedModel):
         default=False,
         help_text=_("Takes part in the Alliance Expert Co-ordination Team."),
     )
+    coordinator = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="organizations_in_charge",
+        verbose_name=_("coordinator in charge"),
+        help_text=_("The office member who looks after this partner; gets its follow-ups."),
+    )
     # Changed only by members.services.organization_change_status, which keeps the record.
     status = models.CharField(
         _("membership status"),

@@ -93,3 +93,116 @@ class OutgoingMessage(TimeStampedModel):
         digest = hashlib.sha256(key.encode()).hexdigest()[:32]
         domain = settings.DEFAULT_FROM_EMAIL.rsplit("@", 1)[-1].strip(">") or "localhost"
         return f"<{digest}@{domain}>"
+
+
+class DeliveryEvent(TimeStampedModel):
+    """What the mail provider reported about one message to one recipient (bounce, complaint,
+    delivery…), received through django-anymail's tracking webhook. Kept as received: the
+    normalised fields for the back office and ``raw`` for anyone who needs the details."""
+
+    class Type(models.TextChoices):
+        # Anymail's normalised event types (anymail.signals.EventType).
+        QUEUED = "queued", _("Queued by the provider")
+        SENT = "sent", _("Sent by the provider")
+        REJECTED = "rejected", _("Rejected by the provider")
+        FAILED = "failed", _("Failed")
+        BOUNCED = "bounced", _("Bounced")
+        DEFERRED = "deferred", _("Deferred")
+        DELIVERED = "delivered", _("Delivered")
+        AUTORESPONDED = "autoresponded", _("Automatic reply")
+        COMPLAINED = "complained", _("Marked as spam")
+        UNSUBSCRIBED = "unsubscribed", _("Unsubscribed")
+        SUBSCRIBED = "subscribed", _("Subscribed")
+        UNKNOWN = "unknown", _("Unknown")
+
+    esp = models.CharField(_("provider"), max_length=40)
+    event_id = models.CharField(
+        _("event id"),
+        max_length=255,
+        blank=True,
+        help_text=_("The provider's id of this event; a redelivered webhook is stored once."),
+    )
+    event_type = models.CharField(_("event"), max_length=20, choices=Type.choices, db_index=True)
+    recipient = models.EmailField(_("recipient"), db_index=True)
+    esp_message_id = models.CharField(_("Message-ID"), max_length=255, blank=True)
+    message = models.ForeignKey(
+        OutgoingMessage,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="delivery_events",
+        verbose_name=_("outgoing message"),
+        help_text=_("Empty when the Message-ID is not one of ours (or not reported)."),
+    )
+    reject_reason = models.CharField(_("reason"), max_length=40, blank=True)
+    description = models.TextField(_("description"), blank=True)
+    mta_response = models.TextField(_("mail server answer"), blank=True)
+    occurred_at = models.DateTimeField(_("occurred"), db_index=True)
+    raw = models.JSONField(_("as received"), default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-occurred_at", "-id"]
+        verbose_name = _("delivery event")
+        verbose_name_plural = _("delivery events")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["esp", "event_id"],
+                condition=~models.Q(event_id=""),
+                name="mail_deliveryevent_esp_event_id_unique",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_event_type_display()}: {self.recipient}"
+
+
+class AddressHold(TimeStampedModel):
+    """An e-mail address no mail is sent to (not even essential mail) because it bounced or its
+    owner complained. At most one hold per address is active; a released hold stays as the
+    record of who released it and when."""
+
+    class Reason(models.TextChoices):
+        BOUNCES = "bounces", _("Hard bounces")
+        COMPLAINT = "complaint", _("Spam complaint")
+
+    email = models.EmailField(_("e-mail"), db_index=True)
+    reason = models.CharField(_("reason"), max_length=20, choices=Reason.choices)
+    detail = models.TextField(_("detail"), blank=True)
+    bounce_count = models.PositiveIntegerField(_("hard bounces"), default=0)
+    held_since = models.DateTimeField(_("held since"))
+    contact = models.ForeignKey(
+        "members.Contact",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="address_holds",
+        verbose_name=_("contact"),
+    )
+    released_at = models.DateTimeField(_("released"), null=True, blank=True)
+    released_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("released by"),
+    )
+
+    class Meta:
+        ordering = ["-held_since", "-id"]
+        verbose_name = _("address on hold")
+        verbose_name_plural = _("addresses on hold")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["email"],
+                condition=models.Q(released_at__isnull=True),
+                name="mail_addresshold_one_active_per_email",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.email
+
+    @property
+    def is_active(self) -> bool:
+        return self.released_at is None

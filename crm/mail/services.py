@@ -4,9 +4,14 @@ A message is created once per logical ``key``; it is sent by :mod:`crm.mail.task
 the transaction that created it commits. The sender marks a row *in flight* and commits before
 it talks to SMTP, so a worker that dies mid-send leaves the row in flight — it is later marked
 *unknown* and shown to coordinators, never resent silently.
+
+Delivery events reported by the mail provider (:mod:`crm.mail.webhooks`) are recorded here too:
+hard bounces past ``MAIL_HARD_BOUNCE_HOLD_THRESHOLD``, and any spam complaint, put the address
+on hold, and no mail is sent to an address on hold until a coordinator releases it.
 """
 
 import datetime
+import logging
 import smtplib
 from collections.abc import Iterable
 from functools import partial
@@ -16,11 +21,14 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
 from crm.exceptions import ApplicationError
-from crm.mail.models import OutgoingMessage
+from crm.mail.models import AddressHold, DeliveryEvent, OutgoingMessage
 from members.models import Contact
+
+logger = logging.getLogger(__name__)
 
 Status = OutgoingMessage.Status
 FINAL = frozenset({Status.SENT, Status.FAILED, Status.SUPPRESSED, Status.UNKNOWN})
@@ -59,8 +67,8 @@ def message_create(
     """Create the outbox row for one logical message, or return the existing one.
 
     Returns ``(message, created)``. Sending is enqueued when the surrounding transaction
-    commits; a message to a contact who opted out of non-essential mail is kept as
-    *suppressed* and never sent.
+    commits. A message to an address on hold (bounces, complaint) — even an essential one — or
+    a non-essential message to a contact who opted out is kept as *suppressed* and never sent.
     """
     to_email = (to_email or (contact.email if contact else "")).strip().lower()
     if not to_email:
@@ -68,7 +76,13 @@ def message_create(
     existing = OutgoingMessage.objects.filter(key=key).first()
     if existing:
         return existing, False
-    suppressed = not essential and contact is not None and contact.has_opted_out
+    hold = AddressHold.objects.filter(email=to_email, released_at__isnull=True).first()
+    if hold is not None:
+        suppressed, reason = True, hold_suppression_reason(hold)
+    elif not essential and contact is not None and contact.has_opted_out:
+        suppressed, reason = True, _("Recipient opted out of non-essential mail")
+    else:
+        suppressed, reason = False, ""
     message = OutgoingMessage(
         key=key,
         purpose=purpose,
@@ -84,7 +98,7 @@ def message_create(
         attachments=attachments or [],
         message_id=OutgoingMessage.message_id_for(key),
         status=Status.SUPPRESSED if suppressed else Status.QUEUED,
-        last_error=_("Recipient opted out of non-essential mail") if suppressed else "",
+        last_error=reason,
     )
     try:
         # A savepoint, so that losing a race to a concurrent creator does not break the
@@ -199,6 +213,10 @@ def message_resend(
         raise ApplicationError(
             _("Only failed messages or messages of unknown delivery can be resent.")
         )
+    if AddressHold.objects.filter(email=message.to_email, released_at__isnull=True).exists():
+        raise ApplicationError(
+            _("This address is on hold after bounces or a complaint; release it first.")
+        )
     n = message.resends.count() + 1
     copy = OutgoingMessage.objects.create(
         key=f"{message.key}#resend{n}",
@@ -219,3 +237,197 @@ def message_resend(
     )
     enqueue_on_commit([copy.pk])
     return copy
+
+
+# --- Delivery events and address holds ----------------------------------------------------
+
+HARD_BOUNCES = frozenset({DeliveryEvent.Type.BOUNCED, DeliveryEvent.Type.REJECTED})
+
+
+def hard_bounce_threshold() -> int:
+    return max(1, getattr(settings, "MAIL_HARD_BOUNCE_HOLD_THRESHOLD", 1))
+
+
+def hold_suppression_reason(hold: AddressHold) -> str:
+    if hold.reason == AddressHold.Reason.COMPLAINT:
+        return _("Address on hold after a spam complaint; a coordinator can release it.")
+    return _("Address on hold after bounces; a coordinator can release it.")
+
+
+def normalise_message_id(value: str | None) -> str:
+    """Providers report the Message-ID header with or without its angle brackets."""
+    value = (value or "").strip()
+    if value and not value.startswith("<"):
+        value = f"<{value}>"
+    return value
+
+
+@transaction.atomic
+def delivery_event_record(
+    *,
+    esp: str,
+    event_type: str,
+    recipient: str,
+    message_id: str = "",
+    event_id: str = "",
+    reject_reason: str = "",
+    description: str = "",
+    mta_response: str = "",
+    occurred_at: datetime.datetime | None = None,
+    raw: dict | None = None,
+) -> tuple[DeliveryEvent, AddressHold | None]:
+    """Store one event reported by the mail provider and apply its consequence.
+
+    A hard bounce (``bounced`` or ``rejected``) counts towards
+    ``MAIL_HARD_BOUNCE_HOLD_THRESHOLD`` (hard bounces to the address since its last release);
+    reaching it puts the address on hold. A complaint puts it on hold at once. While an address
+    is on hold, :func:`message_create` suppresses every message to it, and messages still
+    waiting to be sent to it are suppressed when the hold starts.
+
+    The event is linked to our outbox row when the provider reports our Message-ID; an event
+    about a message we do not know is stored all the same. A redelivered event (same provider
+    event id) is stored once and counted once. Returns ``(event, hold)``, where ``hold`` is the
+    hold this event started or added to, if any.
+    """
+    recipient = (recipient or "").strip().lower()
+    message_id = normalise_message_id(message_id)
+    event_id = (event_id or "").strip()[:255]
+    if event_id:
+        existing = DeliveryEvent.objects.filter(esp=esp, event_id=event_id).first()
+        if existing:
+            return existing, None
+    message = (
+        OutgoingMessage.objects.filter(message_id=message_id).select_related("contact").first()
+        if message_id
+        else None
+    )
+    if not recipient and message is not None:
+        recipient = message.to_email
+    event = DeliveryEvent(
+        esp=esp[:40],
+        event_id=event_id,
+        event_type=event_type if event_type in DeliveryEvent.Type.values else "unknown",
+        recipient=recipient,
+        esp_message_id=message_id[:255],
+        message=message,
+        reject_reason=(reject_reason or "")[:40],
+        description=description or "",
+        mta_response=mta_response or "",
+        occurred_at=occurred_at or timezone.now(),
+        raw=raw or {},
+    )
+    try:
+        with transaction.atomic():  # a concurrent delivery of the same event lost the race
+            event.save()
+    except IntegrityError:
+        return DeliveryEvent.objects.get(esp=esp, event_id=event_id), None
+    if not recipient:
+        return event, None
+    if event.event_type == DeliveryEvent.Type.COMPLAINED:
+        hold = _hold(event, AddressHold.Reason.COMPLAINT)
+    elif event.event_type in HARD_BOUNCES:
+        hold = _hold(event, AddressHold.Reason.BOUNCES)
+    else:
+        hold = None
+    return event, hold
+
+
+def _hold(event: DeliveryEvent, reason: str) -> AddressHold | None:
+    email = event.recipient
+    detail = event.description or event.mta_response or event.get_event_type_display()
+    is_bounce = event.event_type in HARD_BOUNCES
+    hold = (
+        AddressHold.objects.select_for_update()
+        .filter(email=email, released_at__isnull=True)
+        .first()
+    )
+    if hold is not None:  # already on hold: keep the count and the latest detail
+        hold.bounce_count += int(is_bounce)
+        if reason == AddressHold.Reason.COMPLAINT:
+            hold.reason = reason
+        hold.detail = detail
+        hold.save(update_fields=["bounce_count", "reason", "detail", "updated_at"])
+        return hold
+    last_release = (
+        AddressHold.objects.filter(email=email, released_at__isnull=False)
+        .order_by("-released_at")
+        .values_list("released_at", flat=True)
+        .first()
+    )
+    bounces = DeliveryEvent.objects.filter(recipient=email, event_type__in=HARD_BOUNCES)
+    if last_release is not None:
+        bounces = bounces.filter(created_at__gt=last_release)
+    count = bounces.count()
+    if reason == AddressHold.Reason.BOUNCES and count < hard_bounce_threshold():
+        return None
+    contact = event.message.contact if event.message is not None else None
+    if contact is None:
+        contact = Contact.objects.filter(email__iexact=email).first()
+    hold = AddressHold(
+        email=email,
+        reason=reason,
+        detail=detail,
+        bounce_count=count,
+        held_since=timezone.now(),
+        contact=contact,
+    )
+    try:
+        with transaction.atomic():
+            hold.save()
+    except IntegrityError:  # a concurrent event for the same address started the hold
+        hold = AddressHold.objects.select_for_update().get(email=email, released_at__isnull=True)
+        hold.bounce_count += int(is_bounce)
+        hold.save(update_fields=["bounce_count", "updated_at"])
+        return hold
+    # Mail already waiting for this address would otherwise still go out.
+    OutgoingMessage.objects.filter(to_email=email, status__in=SENDABLE).update(
+        status=Status.SUPPRESSED,
+        last_error=hold_suppression_reason(hold),
+        next_attempt_at=None,
+        updated_at=timezone.now(),
+    )
+    logger.warning("Address hold %s started (%s, %d hard bounces)", hold.pk, reason, count)
+    _run_on_hold_hook(hold)
+    return hold
+
+
+def _run_on_hold_hook(hold: AddressHold) -> None:
+    """Call ``settings.MAIL_ON_HOLD_HOOK`` (a dotted path, default ``None``) with a hold that
+    has just started.
+
+    This is where other apps react to a hold without this module knowing them — for example
+    ``meetings`` opening a follow-up for the coordinator in charge of the contact's
+    organisation (``hold.contact``, or the contacts with ``hold.email``). The hook runs inside
+    the transaction that records the event, in a savepoint: its writes commit together with the
+    hold, and if it raises, its writes are rolled back and logged while the hold stays — a
+    bounced address must be held even when the follow-up cannot be opened.
+    """
+    path = getattr(settings, "MAIL_ON_HOLD_HOOK", None)
+    if not path:
+        return
+    try:
+        with transaction.atomic():
+            import_string(path)(hold)
+    except Exception:
+        logger.exception("MAIL_ON_HOLD_HOOK %s failed for address hold %s", path, hold.pk)
+
+
+@transaction.atomic
+def address_hold_release(*, email: str, acting_user: AbstractBaseUser | None) -> AddressHold:
+    """A coordinator lets mail go to the address again (it was fixed, or the complaint was a
+    mistake). The hold stays as a record; later bounces count afresh from this moment.
+    Messages suppressed while the address was on hold are not sent."""
+    email = (email or "").strip().lower()
+    hold = (
+        AddressHold.objects.select_for_update()
+        .filter(email=email, released_at__isnull=True)
+        .first()
+    )
+    if hold is None:
+        raise ApplicationError(
+            _("%(email)s is not on hold.") % {"email": email or "—"}, field="email"
+        )
+    hold.released_at = timezone.now()
+    hold.released_by = acting_user if getattr(acting_user, "is_authenticated", False) else None
+    hold.save(update_fields=["released_at", "released_by", "updated_at"])
+    return hold

@@ -164,6 +164,13 @@ def gathering_cancel(
     return gathering
 
 
+def _differs(new: Any, old: Any) -> bool:
+    """Aware datetimes compare as moments (10:00 Vienna == 09:00 UTC); time zones by name."""
+    if isinstance(new, datetime.datetime) or isinstance(old, datetime.datetime):
+        return new != old
+    return str(new) != str(old)
+
+
 @transaction.atomic
 def gathering_update(
     *, gathering: Gathering, acting_user: AbstractBaseUser | None, **fields: Any
@@ -180,7 +187,7 @@ def gathering_update(
     before = {name: getattr(gathering, name) for name in SCHEDULE_FIELDS}
     for name, value in fields.items():
         setattr(gathering, name, value)
-    moved = any(str(getattr(gathering, n)) != str(before[n]) for n in SCHEDULE_FIELDS)
+    moved = any(_differs(getattr(gathering, n), before[n]) for n in SCHEDULE_FIELDS)
     announced = gathering.status in (Status.OPEN, Status.CLOSED)
     if moved and announced:
         gathering.sequence += 1

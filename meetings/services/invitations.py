@@ -494,11 +494,21 @@ def invitations_remind(
     invitations: Iterable[Invitation],
     acting_user: AbstractBaseUser | None,
 ) -> int:
-    """Remind the chosen people who have not answered yet, now. Once a day at most each."""
+    """Remind the chosen people who have not answered yet, now. Once a day at most each;
+    only while answers are taken, and only people whose invitation was sent."""
+    if not gathering.answers_open(timezone.now()):
+        raise ApplicationError(
+            _("Answers to “%(title)s” are not being taken; nobody can be reminded now.")
+            % {"title": gathering.title}
+        )
     today = timezone.localdate().isoformat()
     count = 0
     for invitation in invitations:
-        if invitation.status != Status.PENDING or invitation.gathering_id != gathering.pk:
+        if (
+            invitation.status != Status.PENDING
+            or invitation.gathering_id != gathering.pk
+            or invitation.sent_at is None
+        ):
             continue
         invitation.gathering = gathering
         message = mail_invitation(

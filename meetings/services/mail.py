@@ -36,6 +36,7 @@ def invitation_context(invitation: Invitation, **extra) -> dict:
         "contact": invitation.contact,
         "rsvp_url": invitation.rsvp_url,
         "agenda": list(gathering.agenda_items.all()),
+        "programme": list(gathering.sessions.all()) if hasattr(gathering, "sessions") else [],
         "show_online_link": bool(
             gathering.online_link
             and invitation.status == Invitation.Status.ACCEPTED

@@ -450,3 +450,26 @@ def test_default_rule_moments_follow_the_meeting(coordinator):
     assert rule.due_at().date() == local_deadline.date() - datetime.timedelta(days=14)
     assert rule.due_at().hour == 9
     assert isinstance(rule, ReminderRule)
+
+
+def test_same_moment_in_another_time_zone_is_not_a_move(
+    coordinator, django_capture_on_commit_callbacks
+):
+    import zoneinfo
+
+    meeting = MeetingFactory()
+    InvitationFactory(gathering=meeting, status=Status.ACCEPTED, mode="in_person")
+    same = meeting.starts_at.astimezone(zoneinfo.ZoneInfo("America/New_York"))
+    with django_capture_on_commit_callbacks(execute=True):
+        services.gathering_update(gathering=meeting, acting_user=coordinator, starts_at=same)
+    assert meeting.sequence == 0
+    assert mail.outbox == []
+
+
+def test_remind_refused_when_answers_closed(coordinator):
+    meeting = MeetingFactory(status="closed")
+    pending = InvitationFactory(gathering=meeting)
+    with pytest.raises(ApplicationError, match="not being taken"):
+        services.invitations_remind(
+            gathering=meeting, invitations=[pending], acting_user=coordinator
+        )

@@ -1,0 +1,7 @@
+"""Back office for AECT meetings: the meetings with their agenda, documents, reminder rules
+and action items, the response board, the "Invite…" page, and the invitations."""
+
+from meetings.admin.invitations import InvitationAdmin
+from meetings.admin.meetings import MeetingAdmin
+
+__all__ = ["InvitationAdmin", "MeetingAdmin"]
