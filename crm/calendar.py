@@ -12,6 +12,8 @@ from django.conf import settings
 from django.utils import timezone
 from icalendar import Calendar, Event, vCalAddress, vText
 
+from crm.mail.rendering import organizer_name
+
 REQUEST = "REQUEST"
 CANCEL = "CANCEL"
 
@@ -64,7 +66,7 @@ def invitation_ics(invitation, *, method: str | None = None) -> str:
     event.add("description", "\n\n".join(description))
 
     organizer = vCalAddress(f"mailto:{settings.DEFAULT_FROM_EMAIL.split('<')[-1].strip('>')}")
-    organizer.params["cn"] = vText(settings.CRM_ORGANIZER_NAME)
+    organizer.params["cn"] = vText(str(organizer_name()))
     event["organizer"] = organizer
     attendee = vCalAddress(f"mailto:{invitation.contact.email}")
     attendee.params["cn"] = vText(invitation.contact.full_name)

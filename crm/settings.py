@@ -195,9 +195,8 @@ CELERY_BEAT_SCHEDULE = {
 CRM_SITE_URL = env.str("CRM_SITE_URL", default="http://127.0.0.1:8000")
 # Who invitees write to; shown on the RSVP page and in the mail, and the calendar organiser.
 CRM_COORDINATOR_EMAIL = env.str("CRM_COORDINATOR_EMAIL", default="alliance@example.org")
-CRM_ORGANIZER_NAME = env.str(
-    "CRM_ORGANIZER_NAME", default="Alliance against Trafficking in Persons"
-)
+# Empty: the name in the reader's language ("Alliance against Trafficking in Persons").
+CRM_ORGANIZER_NAME = env.str("CRM_ORGANIZER_NAME", default="")
 # Languages in which every e-mail and the RSVP page are complete; others fall back to English.
 MAIL_LANGUAGES = ["en", "ru"]
 OUTBOX_RETRY_BASE_SECONDS = env.int("OUTBOX_RETRY_BASE_SECONDS", default=60)

@@ -14,7 +14,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from crm.mail.models import OutgoingMessage
-from crm.mail.rendering import render_mail
+from crm.mail.rendering import organizer_name, render_mail
 from crm.mail.services import message_create
 from meetings.models import FollowUp, Gathering, Invitation
 
@@ -71,7 +71,7 @@ def digest_context(now: datetime.datetime, user=None) -> dict:
         "overdue": list(overdue[:MAX_LISTED]),
         "overdue_count": overdue.count(),
         "site_url": settings.CRM_SITE_URL.rstrip("/"),
-        "organizer_name": settings.CRM_ORGANIZER_NAME,
+        "organizer_name": organizer_name(),
     }
 
 

@@ -70,7 +70,9 @@ class PersonForm(forms.Form):
 
     given_name = forms.CharField(label=_("Given name"), max_length=100)
     family_name = forms.CharField(label=_("Family name"), max_length=100)
-    email = forms.EmailField(label=_("E-mail"))
+    email = forms.EmailField(
+        label=_("E-mail"), widget=forms.EmailInput(attrs={"autocomplete": "off"})
+    )
     mode = forms.ChoiceField(
         label=_("Attends"),
         choices=Invitation.Mode.choices,
@@ -83,4 +85,7 @@ class PersonForm(forms.Form):
 
 
 class LinkForm(forms.Form):
-    email = forms.EmailField(label=_("Your e-mail address"))
+    email = forms.EmailField(
+        label=_("Your e-mail address"),
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )

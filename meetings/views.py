@@ -10,6 +10,7 @@ from django.views.decorators.http import require_http_methods
 
 from crm.calendar import invitation_ics
 from crm.exceptions import ApplicationError
+from crm.mail.rendering import organizer_name
 from meetings import selectors, services
 from meetings.forms import AnswerForm, LinkForm, PersonForm
 from meetings.models import Invitation
@@ -31,7 +32,9 @@ def _language(request: HttpRequest, invitation: Invitation | None) -> str:
 def _private(response: HttpResponse) -> HttpResponse:
     # The URL is the key: keep it out of caches and out of the Referer sent to other sites.
     response["Cache-Control"] = "private, no-store"
-    response["Referrer-Policy"] = "no-referrer"
+    # same-origin, not no-referrer: with no referrer at all Chromium sends "Origin: null" on
+    # the page's own form posts and the CSRF check refuses them.
+    response["Referrer-Policy"] = "same-origin"
     response["X-Robots-Tag"] = "noindex, nofollow"
     return response
 
@@ -106,7 +109,7 @@ def _page(
             (code, name) for code, name in settings.LANGUAGES if code in settings.MAIL_LANGUAGES
         ],
         "coordinator_email": settings.CRM_COORDINATOR_EMAIL,
-        "organizer_name": settings.CRM_ORGANIZER_NAME,
+        "organizer_name": organizer_name(),
     }
     with translation.override(language):
         response = render(request, "meetings/rsvp/page.html", context, status=status)

@@ -4,7 +4,7 @@ from django.db.models import Count
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
+from django.utils.translation import ngettext, pgettext_lazy
 from unfold.admin import ModelAdmin
 from unfold.contrib.filters.admin import ChoicesDropdownFilter
 from unfold.decorators import display
@@ -169,7 +169,9 @@ class DeliveryEventAdmin(ReadOnlyAdminMixin, ModelAdmin):
     )
     readonly_fields = flatten_fieldsets(fieldsets)
 
-    @display(description=_("event"), ordering="event_type", label=EVENT_COLOURS)
+    @display(
+        description=pgettext_lazy("delivery", "event"), ordering="event_type", label=EVENT_COLOURS
+    )
     def display_type(self, obj):
         return obj.event_type, obj.get_event_type_display()
 

@@ -5,6 +5,7 @@ from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from crm.models import TimeStampedModel
 
@@ -122,7 +123,9 @@ class DeliveryEvent(TimeStampedModel):
         blank=True,
         help_text=_("The provider's id of this event; a redelivered webhook is stored once."),
     )
-    event_type = models.CharField(_("event"), max_length=20, choices=Type.choices, db_index=True)
+    event_type = models.CharField(
+        pgettext_lazy("delivery", "event"), max_length=20, choices=Type.choices, db_index=True
+    )
     recipient = models.EmailField(_("recipient"), db_index=True)
     esp_message_id = models.CharField(_("Message-ID"), max_length=255, blank=True)
     message = models.ForeignKey(

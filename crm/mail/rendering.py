@@ -8,6 +8,13 @@ from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import formats, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+
+def organizer_name() -> str:
+    """The organiser named in mail, pages and calendar files: the configured name, or the
+    Alliance's name in the language active when it is rendered (lazy)."""
+    return settings.CRM_ORGANIZER_NAME or gettext_lazy("Alliance against Trafficking in Persons")
 
 
 def mail_language(preferred: str | None) -> str:

@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 from timezone_field import TimeZoneField
 
@@ -74,7 +75,7 @@ class Gathering(TimeStampedModel):
     )
     # Grows whenever the time or place changes, so calendars replace the earlier entry.
     sequence = models.PositiveIntegerField(_("calendar sequence"), default=0, editable=False)
-    minutes = models.TextField(_("minutes"), blank=True)
+    minutes = models.TextField(pgettext_lazy("meeting record", "minutes"), blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
@@ -194,7 +195,9 @@ class AgendaItem(models.Model):
         related_name="+",
         verbose_name=_("organisation"),
     )
-    duration_minutes = models.PositiveSmallIntegerField(_("minutes"), null=True, blank=True)
+    duration_minutes = models.PositiveSmallIntegerField(
+        _("duration (minutes)"), null=True, blank=True
+    )
 
     class Meta:
         ordering = ["position", "id"]

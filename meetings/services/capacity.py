@@ -15,6 +15,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from crm.exceptions import ApplicationError
 from meetings.models import Gathering, Invitation
@@ -57,7 +58,12 @@ def check_organisation_seat(
         taken = taken.exclude(pk=exclude_pk)
     if taken.count() >= per_org:
         raise ApplicationError(
-            _("All %(n)s seats of your organisation are taken.") % {"n": per_org},
+            ngettext(
+                "The %(n)s seat of your organisation is taken.",
+                "All %(n)s seats of your organisation are taken.",
+                per_org,
+            )
+            % {"n": per_org},
             field="answer",
         )
 

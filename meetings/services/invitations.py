@@ -11,8 +11,10 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from crm.exceptions import ApplicationError
+from crm.mail.rendering import format_moment
 from meetings.models import Gathering, Invitation, PlusOne
 from meetings.models.invitations import new_token
 from meetings.services import capacity
@@ -177,7 +179,7 @@ def _check_can_answer(gathering: Gathering, invitation: Invitation, by_coordinat
     if not gathering.answers_open(timezone.now()):
         raise ApplicationError(
             _("Answers are no longer taken: the deadline was %(deadline)s.")
-            % {"deadline": timezone.localtime(gathering.rsvp_deadline, gathering.tz)},
+            % {"deadline": format_moment(gathering.rsvp_deadline, gathering.time_zone)},
         )
 
 
@@ -223,7 +225,11 @@ def invitation_respond(
         elif invitation.status == Status.ACCEPTED or invitation.offer_running:
             free = capacity.places_free(gathering, exclude_pk=invitation.pk) or 0
             raise ApplicationError(
-                _("There is room for %(n)s people including you; bring fewer guests.")
+                ngettext(
+                    "There is room for %(n)s person including you; bring fewer guests.",
+                    "There is room for %(n)s people including you; bring fewer guests.",
+                    free,
+                )
                 % {"n": free},
                 field="plus_ones",
             )
@@ -275,7 +281,11 @@ def _clean_plus_ones(gathering: Gathering, plus_ones: Sequence[dict] | None) -> 
         if gathering.max_plus_ones == 0:
             message = _("This gathering does not allow guests.")
         else:
-            message = _("You may bring at most %(n)s guests.") % {"n": gathering.max_plus_ones}
+            message = ngettext(
+                "You may bring at most %(n)s guest.",
+                "You may bring at most %(n)s guests.",
+                gathering.max_plus_ones,
+            ) % {"n": gathering.max_plus_ones}
         raise ApplicationError(message, field="plus_ones")
     return cleaned
 

@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from crm.calendar import ics_attachment
 from crm.mail.models import OutgoingMessage
-from crm.mail.rendering import render_mail
+from crm.mail.rendering import organizer_name, render_mail
 from crm.mail.services import message_create
 from meetings.models import Invitation
 
@@ -43,7 +43,7 @@ def invitation_context(invitation: Invitation, **extra) -> dict:
             and invitation.mode == Invitation.Mode.ONLINE
         ),
         "coordinator_email": settings.CRM_COORDINATOR_EMAIL,
-        "organizer_name": settings.CRM_ORGANIZER_NAME,
+        "organizer_name": organizer_name(),
         **extra,
     }
 

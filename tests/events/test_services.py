@@ -96,7 +96,7 @@ def test_per_organisation_cap():
     org = OrganizationFactory()
     a, b = (InvitationFactory(gathering=event, organization=org) for _ in range(2))
     rsvp.invitation_respond(invitation=a, answer="in_person")
-    with pytest.raises(ApplicationError, match="seats of your organisation"):
+    with pytest.raises(ApplicationError, match="of your organisation"):
         rsvp.invitation_respond(invitation=b, answer="in_person")
 
 

@@ -532,7 +532,7 @@ def test_phone_answer_refused_by_the_service_is_a_message(office):
     url = reverse("admin:meetings_invitation_record_answer", args=[second.pk])
     response = office.post(url, {"answer": "online"}, follow=True)
     assert response.status_code == 200
-    assert any("seats of your organisation are taken" in m for m in _messages(response))
+    assert any("seat of your organisation is taken" in m for m in _messages(response))
     second.refresh_from_db()
     assert second.status == Status.PENDING
 

@@ -46,7 +46,7 @@ def test_get_shows_the_invitation_and_changes_nothing(client):
     assert "Vienna time" in html
     assert "meet.example.org" not in html  # the joining link only after accepting online
     assert response["Cache-Control"] == "private, no-store"
-    assert response["Referrer-Policy"] == "no-referrer"
+    assert response["Referrer-Policy"] == "same-origin"
 
 
 def test_post_answers_and_redirects(client, django_capture_on_commit_callbacks):

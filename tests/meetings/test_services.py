@@ -288,7 +288,7 @@ def test_seats_per_organisation():
     a, b, c = (InvitationFactory(gathering=meeting, organization=org) for _ in range(3))
     services.invitation_respond(invitation=a, answer="in_person")
     services.invitation_respond(invitation=b, answer="online")
-    with pytest.raises(ApplicationError, match="seats of your organisation"):
+    with pytest.raises(ApplicationError, match="of your organisation"):
         services.invitation_respond(invitation=c, answer="in_person")
     # Changing an accepted answer does not need a new seat.
     services.invitation_respond(invitation=a, answer="online")
