@@ -55,7 +55,7 @@ beat: install ## Run Celery beat, the one scheduler (needs CELERY_BROKER_URL)
 	$(BIN)/celery -A crm beat -l info --scheduler django_celery_beat.schedulers:DatabaseScheduler
 
 messages: install-dev ## Extract and compile translations (needs GNU gettext)
-	$(BIN)/python manage.py makemessages -l ru -l fr -l de -l es -l it --ignore=.venv --ignore=var
+	$(BIN)/python manage.py makemessages -l ru --ignore=.venv --ignore=var --ignore=tests
 	$(BIN)/python manage.py compilemessages --ignore=.venv
 
 check-deploy: install ## Check production settings (DJANGO_DEBUG=0 with a throwaway key)
