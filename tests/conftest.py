@@ -52,6 +52,20 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     _gate(item, "browser", _browser_available, "Chromium with Playwright")
 
 
+@pytest.fixture(autouse=True)
+def _tasks_in_process(settings):
+    """Run Celery tasks in-process, as the embedded default does, whatever CELERY_BROKER_URL
+    the run has; tests of a real worker turn this off with their own fixture (it runs after
+    this one)."""
+    from crm.celery import app
+
+    previous = app.conf.task_always_eager
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = previous
+
+
 @pytest.fixture
 def coordinator(db):
     """A staff user in the Coordinators group, with the directory's permissions."""

@@ -462,7 +462,7 @@ def invitation_reissue_token(
     *, invitation: Invitation, acting_user: AbstractBaseUser | None, send: bool = True
 ) -> Invitation:
     """Revoke the personal link and issue a new one (mailed to the invitee)."""
-    Invitation.objects.select_for_update().filter(pk=invitation.pk).first()
+    Invitation.objects.select_for_update().filter(pk=invitation.pk).order_by().first()
     invitation.token = new_token()
     invitation.token_issued_at = timezone.now()
     save(invitation, acting_user, reason="New personal link issued")

@@ -115,8 +115,7 @@ def test_seed_demo_builds_an_upcoming_and_a_past_meeting_once(seed, client):
     assert set(outbox.values_list("status", flat=True)) == {OutgoingMessage.Status.SENT}
     answered = invitations.exclude(status=Status.PENDING).count()
     assert outbox.filter(purpose=Purpose.CONFIRMATION).count() == answered
-    assert len(mail.outbox) == outbox.count()
-    assert OutgoingMessage.objects.count() == outbox.count()  # nothing about anything else
+    assert len(mail.outbox) == OutgoingMessage.objects.count()  # every row was sent once
 
     # the personal link in an invitation e-mail opens the RSVP page
     pending = invitations.filter(status=Status.PENDING).select_related("contact").first()

@@ -5,6 +5,7 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
+from events.demo import seed_events
 from meetings.demo import seed_meetings
 from members.demo import seed_directory, seed_scale
 from members.models import Contact, Organization
@@ -89,6 +90,31 @@ class Command(BaseCommand):
                 )
             else:
                 self.stdout.write("Demo meetings already present: nothing added.")
+        # The demo events invite the heads and focal points of the active partners and a few
+        # guests, so they too come before --scale.
+        with (
+            tqdm(
+                total=3,
+                desc="Events",
+                unit="event",
+                file=self.stderr._out,
+                disable=not show,
+                leave=False,
+            ) as bar,
+            _quiet("celery.app.trace"),
+        ):
+            events = seed_events(progress=lambda _label: bar.update(1))
+        if show:
+            if events.created:
+                self.stdout.write(
+                    self.style.SUCCESS(
+                        f"Demo events: {', '.join(events.created)} added, "
+                        f"{events.invitations} invitations, {events.emails} e-mails "
+                        f"in the outbox, {events.waiting} on the waiting list."
+                    )
+                )
+            else:
+                self.stdout.write("Demo events already present: nothing added.")
         if scale:
             if scale < 0:
                 raise CommandError("--scale must be positive")
