@@ -79,3 +79,23 @@ def test_programme_on_the_page(client):
     page = client.get(_url(invitation)).content.decode()
     assert "Opening session" in page
     assert "Neuer Saal" in page
+
+
+def test_invitation_mail_lists_the_programme_in_the_event_time_zone(
+    django_capture_on_commit_callbacks,
+):
+    import datetime
+    import zoneinfo
+
+    from django.core import mail
+
+    from meetings.services import invitations_send
+
+    event = EventFactory(time_zone="Europe/Warsaw")
+    start = datetime.datetime(2027, 3, 3, 9, 30, tzinfo=zoneinfo.ZoneInfo("Europe/Warsaw"))
+    event.sessions.create(starts_at=start, title="Opening session", room="Hall A")
+    InvitationFactory(gathering=event, sent_at=None)
+    with django_capture_on_commit_callbacks(execute=True):
+        invitations_send(gathering=event, acting_user=None)
+    body = mail.outbox[0].body
+    assert "09:30 Opening session, Hall A" in body
