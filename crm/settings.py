@@ -207,6 +207,7 @@ OUTBOX_SCHEDULERS = [
     "meetings.reminders.schedule_due_reminders",
     "meetings.digest.schedule_weekly_digest",
     "meetings.services.capacity.schedule_offer_expiry",
+    "meetings.followup_reminders.schedule_followup_reminders",
 ]
 
 # --- Delivery events (django-anymail tracking webhooks) -----------------------------------

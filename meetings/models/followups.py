@@ -55,6 +55,14 @@ class FollowUp(TimeStampedModel):
         related_name="follow_ups",
         verbose_name=_("meeting"),
     )
+    consultation = models.ForeignKey(
+        "meetings.Consultation",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="follow_ups",
+        verbose_name=_("consultation"),
+    )
     organization = models.ForeignKey(
         "members.Organization",
         on_delete=models.SET_NULL,

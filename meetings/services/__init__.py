@@ -7,6 +7,14 @@ from meetings.services.capacity import (
     places_free,
     waitlist_fill,
 )
+from meetings.services.consultations import (
+    consultation_create,
+    consultation_update,
+    followup_cancel,
+    followup_complete,
+    followup_create,
+    followup_reopen,
+)
 from meetings.services.gatherings import (
     gathering_cancel,
     gathering_close,
@@ -32,6 +40,12 @@ from meetings.services.invitations import (
 
 __all__ = [
     "InviteePreview",
+    "consultation_create",
+    "consultation_update",
+    "followup_cancel",
+    "followup_complete",
+    "followup_create",
+    "followup_reopen",
     "gathering_cancel",
     "gathering_close",
     "gathering_mark_held",
