@@ -1,11 +1,19 @@
-"""The participant list of a meeting as CSV or Excel, for the venue, catering and badges."""
+"""The participant list of a gathering as CSV or Excel, for the venue, catering and badges.
+
+A list is a sequence of columns, each a header and a function of (invitation, plus-one): the
+plus-one is None on the invitee's own row, and set on the extra row of each guest they bring.
+Meetings and events use the same writer with their own columns."""
+
+from collections.abc import Callable, Iterable, Sequence
 
 import tablib
 from django.http import HttpResponse
+from django.utils.functional import Promise
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from meetings.models import Gathering, Invitation
+from meetings.models import Gathering, Invitation, PlusOne
 from meetings.selectors import invitations_for_board
 from members.resources import neutralize
 
@@ -14,42 +22,71 @@ FORMATS = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
 
+Column = tuple[str | Promise, Callable[[Invitation, PlusOne | None], object]]
 
-def participants_dataset(gathering: Gathering) -> tablib.Dataset:
-    """Everyone who accepted, one row each. Every cell is neutralised: a needs field typed by
-    an invitee must not run as a formula in the organisers' spreadsheet."""
+
+def _organisation_name(invitation: Invitation, guest: PlusOne | None) -> str:
+    return invitation.organization.name if invitation.organization else ""
+
+
+def _country(invitation: Invitation, guest: PlusOne | None) -> str:
+    organization = invitation.organization
+    return organization.country.name if organization and organization.country else ""
+
+
+MEETING_COLUMNS: Sequence[Column] = (
+    (gettext_lazy("Name"), lambda i, g: i.contact.full_name),
+    (gettext_lazy("Organisation"), _organisation_name),
+    (gettext_lazy("Attends"), lambda i, g: i.get_mode_display()),
+    (gettext_lazy("Dietary needs"), lambda i, g: i.dietary),
+    (gettext_lazy("Accessibility needs"), lambda i, g: i.accessibility),
+    (gettext_lazy("Other needs"), lambda i, g: i.other_needs),
+    (gettext_lazy("Note to the organisers"), lambda i, g: i.note),
+    (gettext_lazy("E-mail"), lambda i, g: i.contact.email),
+)
+
+# For badges: a guest's row carries the name they gave, and their host's organisation.
+BADGE_COLUMNS: Sequence[Column] = (
+    (gettext_lazy("Badge name"), lambda i, g: g.name if g else i.contact.full_name),
+    (gettext_lazy("Badge organisation"), lambda i, g: i.badge_organization),
+    (gettext_lazy("Country"), _country),
+    (gettext_lazy("Attends"), lambda i, g: i.get_mode_display()),
+    (gettext_lazy("Guest of"), lambda i, g: i.contact.full_name if g else ""),
+    (gettext_lazy("Dietary needs"), lambda i, g: "" if g else i.dietary),
+    (gettext_lazy("Accessibility needs"), lambda i, g: "" if g else i.accessibility),
+    (gettext_lazy("Other needs"), lambda i, g: "" if g else i.other_needs),
+    (gettext_lazy("Note to the organisers"), lambda i, g: "" if g else i.note),
+    (gettext_lazy("Checked in"), lambda i, g: "" if g or not i.checked_in_at else _("yes")),
+    (gettext_lazy("E-mail"), lambda i, g: g.email if g else i.contact.email),
+)
+
+
+def participants_dataset(
+    gathering: Gathering,
+    *,
+    columns: Sequence[Column] = MEETING_COLUMNS,
+    invitations: Iterable[Invitation] | None = None,
+    with_guests: bool = False,
+) -> tablib.Dataset:
+    """Everyone who accepted, one row each (and one per plus-one ``with_guests``; the
+    invitations must then have their plus-ones prefetched). Every cell is neutralised: a needs
+    field typed by an invitee must not run as a formula in the organisers' spreadsheet."""
     dataset = tablib.Dataset(
-        headers=[
-            _("Name"),
-            _("Organisation"),
-            _("Attends"),
-            _("Dietary needs"),
-            _("Accessibility needs"),
-            _("Other needs"),
-            _("Note to the organisers"),
-            _("E-mail"),
-        ],
+        headers=[str(header) for header, _value in columns],
         title=str(_("Participants"))[:31],
     )
-    accepted = invitations_for_board(gathering).filter(status=Invitation.Status.ACCEPTED)
-    for invitation in accepted:
-        organization = invitation.organization
-        row = [
-            invitation.contact.full_name,
-            organization.name if organization else "",
-            invitation.get_mode_display(),
-            invitation.dietary,
-            invitation.accessibility,
-            invitation.other_needs,
-            invitation.note,
-            invitation.contact.email,
-        ]
-        dataset.append([neutralize(str(value)) for value in row])
+    if invitations is None:
+        invitations = invitations_for_board(gathering).filter(status=Invitation.Status.ACCEPTED)
+    for invitation in invitations:
+        guests = invitation.plus_ones.all() if with_guests else ()
+        for guest in (None, *guests):
+            row = [value(invitation, guest) for _header, value in columns]
+            dataset.append([neutralize(str(value)) for value in row])
     return dataset
 
 
-def participants_response(gathering: Gathering, fmt: str) -> HttpResponse:
-    dataset = participants_dataset(gathering)
+def participants_response(gathering: Gathering, fmt: str, **options) -> HttpResponse:
+    dataset = participants_dataset(gathering, **options)
     content = dataset.export(fmt)
     if fmt == "csv":
         # A byte-order mark, so that Excel opens UTF-8 names (Cyrillic, accents) correctly.

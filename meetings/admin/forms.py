@@ -21,10 +21,25 @@ from members.models import Affiliation, Contact, FocusArea, Organization
 TIME_FIELDS = ("starts_at", "ends_at", "rsvp_deadline")
 
 
-class MeetingAdminForm(forms.ModelForm):
-    """Times are entered as wall-clock times of the meeting's own time zone: a meeting in
-    Vienna at 10:00 stays at 10:00 whatever the coordinator's browser or the server thinks."""
+class GatheringAdminForm(forms.ModelForm):
+    """Times are entered as wall-clock times of the gathering's own time zone: a meeting in
+    Vienna at 10:00 stays at 10:00 whatever the coordinator's browser or the server thinks.
+    Subclasses name the model and fields."""
 
+    def clean(self):
+        data = super().clean()
+        tz = data.get("time_zone")
+        if tz:
+            zone = zoneinfo.ZoneInfo(str(tz))
+            for name in TIME_FIELDS:
+                value = data.get(name)
+                if value is not None:
+                    # The field read the input in the current time zone; keep the wall time.
+                    data[name] = timezone.make_aware(timezone.make_naive(value), zone)
+        return data
+
+
+class MeetingAdminForm(GatheringAdminForm):
     class Meta:
         model = Meeting
         fields = (
@@ -45,18 +60,6 @@ class MeetingAdminForm(forms.ModelForm):
             "invitation_message",
             "minutes",
         )
-
-    def clean(self):
-        data = super().clean()
-        tz = data.get("time_zone")
-        if tz:
-            zone = zoneinfo.ZoneInfo(str(tz))
-            for name in TIME_FIELDS:
-                value = data.get(name)
-                if value is not None:
-                    # The field read the input in the current time zone; keep the wall time.
-                    data[name] = timezone.make_aware(timezone.make_naive(value), zone)
-        return data
 
 
 class CancelForm(forms.Form):
@@ -109,16 +112,18 @@ class InviteForm(forms.Form):
         widget=AutocompleteSelectMultiple(Invitation._meta.get_field("contact"), admin.site),
     )
 
-    def clean(self):
-        data = super().clean()
-        chosen = (
+    def has_selection(self, data: dict) -> bool:
+        return bool(
             data.get("focal_points_of_aect_partners")
             or data.get("kinds")
             or data.get("focus_areas")
             or data.get("statuses")
             or data.get("contacts")
         )
-        if not chosen:
+
+    def clean(self):
+        data = super().clean()
+        if not self.has_selection(data):
             raise forms.ValidationError(
                 _("Choose whom to invite: a preset, organisations, or hand-picked contacts.")
             )

@@ -1,12 +1,12 @@
-"""The parts of the meeting change form and list: inlines for the agenda, documents, reminder
-rules and action items, and the year filter."""
+"""The parts of the gathering change forms and lists: inlines for the agenda, documents,
+reminder rules and action items, and the year filter (shared by meetings and events)."""
 
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy
 from unfold.admin import TabularInline
 
-from meetings.models import AgendaItem, FollowUp, GatheringDocument, Meeting, ReminderRule
+from meetings.models import AgendaItem, FollowUp, GatheringDocument, ReminderRule
 
 
 class YearFilter(admin.SimpleListFilter):
@@ -14,7 +14,7 @@ class YearFilter(admin.SimpleListFilter):
     parameter_name = "year"
 
     def lookups(self, request, model_admin):
-        years = Meeting.objects.dates("starts_at", "year", order="DESC")
+        years = model_admin.model.objects.dates("starts_at", "year", order="DESC")
         return [(str(d.year), str(d.year)) for d in years]
 
     def queryset(self, request, queryset):

@@ -1,8 +1,11 @@
-"""The coordinator's pages around one meeting: the response board (with reminders, attendance,
-new links and the participant export) and the "Invite…" page with its preview.
+"""The coordinator's pages around one gathering — an AECT meeting or an event: the response
+board (with reminders, attendance, new links and the participant export) and the "Invite…"
+page with its preview.
 
-Each view reads through selectors and writes through services; a refusal from a service is
-shown as a message on the page, never as an error page.
+The views take the model admin they serve (``GatheringAdmin``), which names the model, the
+board template, the invite form, the export columns and the texts that differ between a
+meeting and an event. Each view reads through selectors and writes through services; a refusal
+from a service is shown as a message on the page, never as an error page.
 """
 
 from django.contrib import messages
@@ -17,9 +20,8 @@ from django.utils.translation import gettext_lazy, ngettext
 
 from crm.exceptions import ApplicationError
 from meetings import selectors, services
-from meetings.admin.exports import FORMATS, participants_response
-from meetings.admin.forms import InviteForm
-from meetings.models import Invitation, Meeting
+from meetings.admin.exports import FORMATS
+from meetings.models import Gathering, Invitation
 
 Status = Invitation.Status
 
@@ -43,27 +45,38 @@ def require(request: HttpRequest, *perms: str) -> None:
         raise PermissionDenied
 
 
-def meeting_or_404(object_id) -> Meeting:
+def gathering_or_404(model_admin, object_id) -> Gathering:
+    """The meeting or event the admin serves; 404 for an id of another kind of gathering."""
     try:
-        return get_object_or_404(Meeting, pk=int(object_id))
+        return get_object_or_404(model_admin.model, pk=int(object_id))
     except (TypeError, ValueError):
         raise Http404 from None
 
 
-def board_url(meeting: Meeting) -> str:
-    return reverse("admin:meetings_meeting_board", args=[meeting.pk])
+def admin_url(gathering: Gathering, name: str, *args) -> str:
+    """``admin:<app>_<model>_<name>`` of the gathering's own admin (meeting or event)."""
+    opts = gathering._meta
+    return reverse(f"admin:{opts.app_label}_{opts.model_name}_{name}", args=[gathering.pk, *args])
 
 
-def _context(model_admin, request: HttpRequest, meeting: Meeting, title: str, **extra) -> dict:
+def board_url(gathering: Gathering) -> str:
+    return admin_url(gathering, "board")
+
+
+def context(model_admin, request: HttpRequest, gathering: Gathering, title: str, **extra) -> dict:
+    """What every page around one gathering shows (the admin's chrome, links back)."""
     return {
         **model_admin.admin_site.each_context(request),
         "title": title,
-        "subtitle": meeting.label,
-        "meeting": meeting,
+        "subtitle": model_admin.subtitle(gathering),
+        "gathering": gathering,
+        "texts": model_admin.texts,
         "opts": model_admin.model._meta,
-        "original": meeting,
-        "change_url": reverse("admin:meetings_meeting_change", args=[meeting.pk]),
-        "board_url": board_url(meeting),
+        "original": gathering,
+        "change_url": admin_url(gathering, "change"),
+        "board_url": board_url(gathering),
+        "invite_url": admin_url(gathering, "invite"),
+        "links": model_admin.page_links(request, gathering),
         **extra,
     }
 
@@ -96,15 +109,15 @@ def _by_organisation(invitations: list[Invitation]) -> list[dict]:
 
 def board_view(model_admin, request: HttpRequest, object_id) -> HttpResponse:
     require(request, VIEW_BOARD)
-    meeting = meeting_or_404(object_id)
-    invitations = list(selectors.invitations_for_board(meeting))
-    counts = selectors.answer_counts(meeting)
-    started = meeting.starts_at <= timezone.now()
-    context = _context(
+    gathering = gathering_or_404(model_admin, object_id)
+    invitations = list(selectors.invitations_for_board(gathering))
+    counts = selectors.answer_counts(gathering)
+    started = gathering.starts_at <= timezone.now()
+    page = context(
         model_admin,
         request,
-        meeting,
-        _("Responses: %(title)s") % {"title": meeting.title},
+        gathering,
+        _("Responses: %(title)s") % {"title": gathering.title},
         counts=counts,
         bars=_bars(counts),
         invitations=invitations,
@@ -112,40 +125,44 @@ def board_view(model_admin, request: HttpRequest, object_id) -> HttpResponse:
         pending=[i for i in invitations if i.status == Status.PENDING],
         needs=[i for i in invitations if i.needs or i.note],
         started=started,
-        can_remind=meeting.status == Meeting.Status.OPEN,
+        can_remind=gathering.status == Gathering.Status.OPEN,
         can_change=request.user.has_perm(CHANGE_INVITATIONS),
         attendance_choices=Invitation.Attendance.choices,
-        export_urls={
-            fmt: reverse("admin:meetings_meeting_export", args=[meeting.pk, fmt]) for fmt in FORMATS
-        },
-        local_start=timezone.localtime(meeting.starts_at, meeting.tz),
-        local_deadline=timezone.localtime(meeting.rsvp_deadline, meeting.tz),
+        remind_url=admin_url(gathering, "remind"),
+        attendance_url=admin_url(gathering, "attendance"),
+        new_link_url=admin_url(gathering, "new_link"),
+        export_urls={fmt: admin_url(gathering, "export", fmt) for fmt in FORMATS},
+        local_start=timezone.localtime(gathering.starts_at, gathering.tz),
+        local_deadline=timezone.localtime(gathering.rsvp_deadline, gathering.tz),
+        **model_admin.board_context(request, gathering),
     )
-    return TemplateResponse(request, "meetings/admin/board.html", context)
+    return TemplateResponse(request, model_admin.board_template, page)
 
 
-def _post_only(request: HttpRequest, meeting: Meeting) -> HttpResponseRedirect | None:
+def post_only(request: HttpRequest, gathering: Gathering) -> HttpResponseRedirect | None:
     if request.method != "POST":
-        return HttpResponseRedirect(board_url(meeting))
+        return HttpResponseRedirect(board_url(gathering))
     return None
 
 
 def remind_view(model_admin, request: HttpRequest, object_id) -> HttpResponse:
     require(request, VIEW_BOARD, CHANGE_INVITATIONS)
-    meeting = meeting_or_404(object_id)
-    if redirect := _post_only(request, meeting):
+    gathering = gathering_or_404(model_admin, object_id)
+    if redirect := post_only(request, gathering):
         return redirect
-    if meeting.status != Meeting.Status.OPEN:
-        messages.error(request, _("Reminders can be sent only while the meeting takes answers."))
-        return HttpResponseRedirect(board_url(meeting))
+    if gathering.status != Gathering.Status.OPEN:
+        messages.error(request, model_admin.texts["remind_closed"])
+        return HttpResponseRedirect(board_url(gathering))
     ids = [i for i in request.POST.getlist("invitation") if i.isdigit()]
-    chosen = meeting.invitations.filter(pk__in=ids, status=Status.PENDING).select_related("contact")
+    chosen = gathering.invitations.filter(pk__in=ids, status=Status.PENDING).select_related(
+        "contact"
+    )
     if not ids:
         messages.warning(request, _("Choose at least one person to remind."))
-        return HttpResponseRedirect(board_url(meeting))
+        return HttpResponseRedirect(board_url(gathering))
     try:
         count = services.invitations_remind(
-            gathering=meeting, invitations=chosen, acting_user=request.user
+            gathering=gathering, invitations=chosen, acting_user=request.user
         )
     except ApplicationError as exc:
         messages.error(request, str(exc))
@@ -159,13 +176,13 @@ def remind_view(model_admin, request: HttpRequest, object_id) -> HttpResponse:
             )
             % {"n": count},
         )
-    return HttpResponseRedirect(board_url(meeting))
+    return HttpResponseRedirect(board_url(gathering))
 
 
 def attendance_view(model_admin, request: HttpRequest, object_id) -> HttpResponse:
     require(request, VIEW_BOARD, CHANGE_INVITATIONS)
-    meeting = meeting_or_404(object_id)
-    if redirect := _post_only(request, meeting):
+    gathering = gathering_or_404(model_admin, object_id)
+    if redirect := post_only(request, gathering):
         return redirect
     attendance = {}
     for key, value in request.POST.items():
@@ -173,7 +190,7 @@ def attendance_view(model_admin, request: HttpRequest, object_id) -> HttpRespons
             attendance[int(key[len("attendance-") :])] = value
     try:
         changed = services.invitations_record_attendance(
-            gathering=meeting, attendance=attendance, acting_user=request.user
+            gathering=gathering, attendance=attendance, acting_user=request.user
         )
     except ApplicationError as exc:
         messages.error(request, str(exc))
@@ -185,18 +202,20 @@ def attendance_view(model_admin, request: HttpRequest, object_id) -> HttpRespons
             )
             % {"n": changed},
         )
-    return HttpResponseRedirect(board_url(meeting) + "#attendance")
+    return HttpResponseRedirect(board_url(gathering) + "#attendance")
 
 
 def new_link_view(model_admin, request: HttpRequest, object_id) -> HttpResponse:
     require(request, VIEW_BOARD, CHANGE_INVITATIONS)
-    meeting = meeting_or_404(object_id)
-    if redirect := _post_only(request, meeting):
+    gathering = gathering_or_404(model_admin, object_id)
+    if redirect := post_only(request, gathering):
         return redirect
     invitation_id = request.POST.get("invitation", "")
     if not invitation_id.isdigit():
         raise Http404
-    invitation = get_object_or_404(meeting.invitations.select_related("contact"), pk=invitation_id)
+    invitation = get_object_or_404(
+        gathering.invitations.select_related("contact"), pk=invitation_id
+    )
     try:
         services.invitation_reissue_token(invitation=invitation, acting_user=request.user)
     except ApplicationError as exc:
@@ -207,63 +226,60 @@ def new_link_view(model_admin, request: HttpRequest, object_id) -> HttpResponse:
             _("A new personal link was sent to %(name)s; the old one no longer works.")
             % {"name": invitation.contact.full_name},
         )
-    return HttpResponseRedirect(board_url(meeting) + "#invitations")
+    return HttpResponseRedirect(board_url(gathering) + "#invitations")
 
 
 def export_view(model_admin, request: HttpRequest, object_id, fmt: str) -> HttpResponse:
     require(request, VIEW_BOARD)
-    meeting = meeting_or_404(object_id)
+    gathering = gathering_or_404(model_admin, object_id)
     if fmt not in FORMATS:
         raise Http404
-    return participants_response(meeting, fmt)
+    return model_admin.participants_response(gathering, fmt)
 
 
 def invite_view(model_admin, request: HttpRequest, object_id) -> HttpResponse:
     """Choose whom to invite, see the list, confirm. The preview is computed again on confirm,
     so what is created is what the selection names at that moment."""
     require(request, VIEW_BOARD, ADD_INVITATIONS)
-    meeting = meeting_or_404(object_id)
+    gathering = gathering_or_404(model_admin, object_id)
+    form_class = model_admin.invite_form_class
     preview = None
     if request.method == "POST":
-        form = InviteForm(request.POST)
+        form = form_class(request.POST)
         if form.is_valid():
-            preview = services.invitees_preview(gathering=meeting, **form.criteria())
+            preview = services.invitees_preview(gathering=gathering, **form.criteria())
             if "confirm" in request.POST:
-                return _invite(request, meeting, preview)
+                return _invite(model_admin, request, gathering, preview)
     else:
-        form = InviteForm()
-    context = _context(
+        form = form_class()
+    page = context(
         model_admin,
         request,
-        meeting,
-        _("Invite to %(title)s") % {"title": meeting.title},
+        gathering,
+        _("Invite to %(title)s") % {"title": gathering.title},
         form=form,
         preview=preview,
         media=model_admin.media + form.media,
     )
-    return TemplateResponse(request, "meetings/admin/invite.html", context)
+    return TemplateResponse(request, "meetings/admin/invite.html", page)
 
 
-def _invite(request: HttpRequest, meeting: Meeting, preview) -> HttpResponse:
+def _invite(model_admin, request: HttpRequest, gathering: Gathering, preview) -> HttpResponse:
     try:
         created = services.invitations_create(
-            gathering=meeting, invitees=preview.to_invite, acting_user=request.user
+            gathering=gathering, invitees=preview.to_invite, acting_user=request.user
         )
     except ApplicationError as exc:
         messages.error(request, str(exc))
-        return HttpResponseRedirect(reverse("admin:meetings_meeting_invite", args=[meeting.pk]))
+        return HttpResponseRedirect(admin_url(gathering, "invite"))
     n = len(created)
-    if meeting.status == Meeting.Status.OPEN:
+    if gathering.status == Gathering.Status.OPEN:
         text = ngettext(
             "%(n)d person invited; the invitation is on its way.",
             "%(n)d people invited; the invitations are on their way.",
             n,
         )
     else:
-        text = ngettext(
-            "%(n)d person invited; the invitation will be sent when you open the meeting.",
-            "%(n)d people invited; the invitations will be sent when you open the meeting.",
-            n,
-        )
+        text = model_admin.texts["invited_later"]
     messages.success(request, text % {"n": n})
-    return HttpResponseRedirect(board_url(meeting))
+    return HttpResponseRedirect(board_url(gathering))
