@@ -134,6 +134,7 @@ LANGUAGES = [
 ]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "Europe/Vienna"
+FORMAT_MODULE_PATH = ["crm.formats"]
 USE_I18N = True
 USE_TZ = True
 
@@ -208,6 +209,7 @@ OUTBOX_SCHEDULERS = [
     "meetings.digest.schedule_weekly_digest",
     "meetings.services.capacity.schedule_offer_expiry",
     "meetings.followup_reminders.schedule_followup_reminders",
+    "api.webhooks.services.schedule_due_webhooks",  # enqueues due webhook retries
 ]
 
 # --- Delivery events (django-anymail tracking webhooks) -----------------------------------
@@ -234,6 +236,10 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
 }
+
+# Webhooks may go to http and to private or loopback addresses (development, tests); in
+# production only https URLs resolving to public addresses are called (SSRF guard).
+WEBHOOKS_ALLOW_PRIVATE_URLS = env.bool("WEBHOOKS_ALLOW_PRIVATE_URLS", default=DEBUG)
 
 # --- Import / export ----------------------------------------------------------------------
 IMPORT_EXPORT_USE_TRANSACTIONS = True

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_http_methods
 
 from crm.calendar import invitation_ics
 from crm.exceptions import ApplicationError
-from crm.mail.rendering import organizer_name
+from crm.mail.rendering import organizer_name, place_name
 from meetings import selectors, services
 from meetings.forms import AnswerForm, LinkForm, PersonForm
 from meetings.models import Invitation
@@ -87,6 +87,9 @@ def _page(
         "agenda": list(gathering.agenda_items.all()),
         "programme": list(gathering.sessions.all()) if hasattr(gathering, "sessions") else [],
         "guests": guests,
+        "place_name": place_name(gathering.time_zone),
+        "multi_day": gathering.starts_at.astimezone(gathering.tz).date()
+        != gathering.ends_at.astimezone(gathering.tz).date(),
         "waiting_position": capacity.waiting_position(invitation),
         "allows_substitutes": gathering.allows_substitutes(),
         "documents": selectors.documents_for(invitation),

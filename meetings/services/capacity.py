@@ -91,9 +91,10 @@ def waitlist_fill(gathering: Gathering, now: datetime.datetime | None = None) ->
     free is passed over for now (it keeps its rank for the next place), so places are not left
     empty while someone who fits is waiting. As this runs after every change, nobody waiting
     fits into the free places afterwards — a newcomer who fits may take them."""
-    if not gathering.waiting_list or gathering.status != Gathering.Status.OPEN:
-        return []
     now = now or timezone.now()
+    # After the deadline nobody could confirm an offer: places freed then stay free.
+    if not gathering.waiting_list or not gathering.answers_open(now):
+        return []
     free = places_free(gathering)
     offered = []
     waiting = (

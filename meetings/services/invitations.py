@@ -444,16 +444,20 @@ def invitation_substitute(
     save(substitute, acting_user, reason="" if by_coordinator else RSVP_REASON)
     invitation.status = Status.REPLACED
     invitation.mode = ""
+    invitation.waiting_since = None
+    invitation.offer_expires_at = None
     invitation.replaced_by = substitute
     invitation.answered_at = timezone.now()
     invitation.answer_count += 1
     save(invitation, acting_user, reason="" if by_coordinator else RSVP_REASON)
+    invitation.plus_ones.all().delete()  # their guests came with them
     mail_invitation_sent(substitute)
     mail_invitation(
         invitation,
         template="confirmation",
         key=f"confirmation:{invitation.pk}:{invitation.answer_count}",
     )
+    capacity.waitlist_fill(gathering)  # a place they held is free again
     return substitute
 
 

@@ -179,7 +179,8 @@ def test_full_event_waiting_list_then_a_freed_place_is_confirmed(browser_page, l
     assert deadline in offers[0].body
 
     # Confirm with the button: the place is theirs.
-    page.get_by_role("button", name=ANSWER_BUTTON).click()
+    expect(page.get_by_role("heading", name="Confirm your place")).to_be_visible()
+    page.get_by_role("button", name="Confirm my place").click()
     page.wait_for_url(re.compile(r"saved=answer"))
     expect(page.get_by_role("status")).to_contain_text("your answer is saved")
     expect(page.get_by_text("You will attend in person.")).to_be_visible()

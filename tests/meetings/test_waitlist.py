@@ -200,3 +200,27 @@ def test_declining_from_the_waiting_list(event):
     services.invitation_respond(invitation=c, answer="decline")
     c = _fresh(c)
     assert (c.status, c.waiting_since) == ("declined", None)
+
+
+def test_naming_a_substitute_frees_the_place_for_the_waiting_list(event):
+    a, b, c = _invite(event, 3)
+    _accept(a, plus_ones=[{"name": "Guest of A"}])
+    _accept(b)
+    assert _fresh(b).status == "waiting"
+    services.invitation_substitute(
+        invitation=a, email="deputy@example.org", given_name="Dee", family_name="Puty"
+    )
+    assert a.plus_ones.count() == 0  # the guests came with the one who passed it on
+    assert _fresh(b).offer_running  # first in line gets the freed place
+    assert _fresh(c).status == "pending"
+
+
+def test_no_offers_after_the_deadline(event, coordinator):
+    a, b = _invite(event, 2)
+    _accept(a, plus_ones=[{"name": "Guest"}])
+    _accept(b)
+    with time_machine.travel(event.rsvp_deadline + datetime.timedelta(hours=1)):
+        services.invitation_respond(invitation=a, answer="decline", by_coordinator=True)
+    b = _fresh(b)
+    assert b.status == "waiting"
+    assert not b.offer_running  # nobody could confirm it any more
