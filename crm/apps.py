@@ -5,3 +5,11 @@ from django.utils.translation import gettext_lazy as _
 class CrmConfig(AppConfig):
     name = "crm"
     verbose_name = _("Alliance CRM")
+
+    def ready(self) -> None:
+        from django.db.models.signals import post_migrate
+
+        from crm.roles import sync_roles
+
+        # After every migrate: the groups follow the permissions of the models as they are.
+        post_migrate.connect(sync_roles, dispatch_uid="crm.roles.sync_roles")

@@ -2,8 +2,10 @@ import secrets
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group, Permission
+from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
+
+from crm.roles import COORDINATORS, sync_roles
 
 USERNAME = "coordinator"
 
@@ -28,13 +30,8 @@ class Command(BaseCommand):
         user.is_staff = True
         user.is_active = True
         user.save()
-        group, _ = Group.objects.get_or_create(name="Coordinators")
-        group.permissions.set(
-            Permission.objects.filter(
-                content_type__app_label__in=["members", "meetings", "events", "crm", "mail"]
-            )
-        )
-        user.groups.add(group)
+        sync_roles()
+        user.groups.add(Group.objects.get(name=COORDINATORS))
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(password)
         url = "http://127.0.0.1:8000/admin/"

@@ -1,0 +1,52 @@
+"""The three roles of the back office and the API, as Django groups with permissions.
+
+- **Coordinators**: full use of the directory, meetings, events, consultations (restricted ones
+  too), follow-ups, the outbox and exports.
+- **Viewers**: read the directory, meetings and events; no restricted consultations, no
+  changes.
+- **Administrators**: what coordinators do, plus users, groups and API clients.
+
+The groups are brought up to date after every ``migrate`` (permissions only exist once their
+models are migrated, so a data migration cannot assign them on a fresh database). Only the
+permissions listed here are managed; the group membership of users is left alone.
+"""
+
+from django.contrib.auth.models import Group, Permission
+from django.db.models import Q
+
+COORDINATORS = "Coordinators"
+VIEWERS = "Viewers"
+ADMINISTRATORS = "Administrators"
+
+DOMAIN_APPS = ["members", "meetings", "events", "mail"]
+RESTRICTED = ("meetings", "view_restricted_consultation")
+
+
+def _coordinator_permissions() -> Q:
+    return Q(content_type__app_label__in=DOMAIN_APPS) | Q(
+        content_type__app_label="django_celery_beat", codename__startswith="view_"
+    )
+
+
+def _viewer_permissions() -> Q:
+    return Q(content_type__app_label__in=DOMAIN_APPS, codename__startswith="view_") & ~Q(
+        content_type__app_label=RESTRICTED[0], codename=RESTRICTED[1]
+    )
+
+
+def _administrator_permissions() -> Q:
+    return _coordinator_permissions() | Q(content_type__app_label__in=["auth", "api"])
+
+
+ROLES = {
+    COORDINATORS: _coordinator_permissions,
+    VIEWERS: _viewer_permissions,
+    ADMINISTRATORS: _administrator_permissions,
+}
+
+
+def sync_roles(**_kwargs) -> None:
+    """Create the role groups and give them exactly their permissions (idempotent)."""
+    for name, permissions in ROLES.items():
+        group, _created = Group.objects.get_or_create(name=name)
+        group.permissions.set(Permission.objects.filter(permissions()))
