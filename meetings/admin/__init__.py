@@ -3,7 +3,9 @@ and action items, the response board, the "Invite…" page, and the invitations.
 gathering's back office has is ``gatherings.GatheringAdmin``; events (``events.admin``) build
 on it too."""
 
+from meetings.admin.consultations import ConsultationAdmin
+from meetings.admin.followups import FollowUpAdmin
 from meetings.admin.invitations import InvitationAdmin
 from meetings.admin.meetings import MeetingAdmin
 
-__all__ = ["InvitationAdmin", "MeetingAdmin"]
+__all__ = ["ConsultationAdmin", "FollowUpAdmin", "InvitationAdmin", "MeetingAdmin"]

@@ -7,6 +7,8 @@ from tqdm import tqdm
 
 from events.demo import seed_events
 from meetings.demo import seed_meetings
+from meetings.demo_consultations import PLAN as CONSULTATIONS_PLAN
+from meetings.demo_consultations import seed_consultations
 from members.demo import seed_directory, seed_scale
 from members.models import Contact, Organization
 from members.selectors import active_organizations_without_focal_point
@@ -115,6 +117,28 @@ class Command(BaseCommand):
                 )
             else:
                 self.stdout.write("Demo events already present: nothing added.")
+        # The demo consultations are with the active partners and their focal points.
+        with tqdm(
+            total=len(CONSULTATIONS_PLAN),
+            desc="Consultations",
+            unit="consultation",
+            file=self.stderr._out,
+            disable=not show,
+            leave=False,
+        ) as bar:
+            consultations = seed_consultations(progress=lambda _title: bar.update(1))
+        if show:
+            if consultations.created:
+                self.stdout.write(
+                    self.style.SUCCESS(
+                        f"Demo consultations: {len(consultations.created)} added "
+                        f"({consultations.restricted} restricted), "
+                        f"{consultations.follow_ups} follow-ups, {consultations.open} open, "
+                        f"{consultations.overdue} overdue."
+                    )
+                )
+            else:
+                self.stdout.write("Demo consultations already present: nothing added.")
         if scale:
             if scale < 0:
                 raise CommandError("--scale must be positive")
