@@ -10,6 +10,7 @@ urlpatterns = [
     path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
     path("healthz", healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/reports/", include("meetings.reports.urls")),
     path("admin/", admin.site.urls),
     path("mail/", include("crm.mail.urls")),
     path("rsvp/", include("meetings.urls")),

@@ -3,11 +3,15 @@
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.contrib.admin.utils import unquote
+from django.contrib.admin.widgets import AutocompleteSelect
 from django.db.models import Count, Prefetch
+from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
+from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from import_export.admin import ImportExportModelAdmin
@@ -18,15 +22,21 @@ from unfold.contrib.filters.admin import (
     RelatedDropdownFilter,
 )
 from unfold.contrib.import_export.forms import ExportForm, ImportForm
-from unfold.decorators import display
+from unfold.decorators import action, display
+from unfold.widgets import UnfoldAdminSingleDateWidget, UnfoldAdminTextareaWidget
 
 from crm.admin import ReadOnlyAdminMixin
 from crm.exceptions import ApplicationError
+from meetings.models import FocalPointSuccession
+from meetings.services import succession as succession_services
 from members import services
+from members import timeline as timeline_selectors
 from members.forms import ContactAdminForm, MergeForm, StatusChangeForm
 from members.models import Affiliation, Contact, ContactMerge, MembershipChange, Organization
 from members.resources import ContactResource, OrganizationResource
-from members.selectors import contact_possible_duplicates
+from members.selectors import contact_possible_duplicates, current_focal_point
+
+TIMELINE_PAGE = timeline_selectors.DEFAULT_LIMIT
 
 STATUS_COLOURS = {
     Organization.Status.PROSPECTIVE: "info",
@@ -150,6 +160,26 @@ class AffiliationSaveMixin:
         formset.save_m2m()
 
 
+class SuccessionForm(forms.Form):
+    successor = forms.ModelChoiceField(
+        label=_("Successor"),
+        queryset=Contact.objects.all(),
+        widget=AutocompleteSelect(FocalPointSuccession._meta.get_field("successor"), admin.site),
+        help_text=_("Any contact in the directory, whether or not they work there yet."),
+    )
+    end_date = forms.DateField(
+        label=_("Hand-over date"),
+        initial=timezone.localdate,
+        widget=UnfoldAdminSingleDateWidget,
+        help_text=_("The departing focal point's role ends and the successor's begins that day."),
+    )
+    notes = forms.CharField(
+        label=_("Notes"),
+        required=False,
+        widget=UnfoldAdminTextareaWidget(attrs={"rows": 3}),
+    )
+
+
 @admin.register(Organization)
 class OrganizationAdmin(
     AffiliationSaveMixin, SimpleHistoryAdmin, ImportExportModelAdmin, ModelAdmin
@@ -196,6 +226,7 @@ class OrganizationAdmin(
     )
     inlines = [AffiliationInline, MembershipChangeInline]
     actions = ["change_status"]
+    actions_detail = ["timeline", "hand_over"]
     history_list_display = ["status"]
 
     def get_queryset(self, request):
@@ -302,6 +333,153 @@ class OrganizationAdmin(
             "opts": self.model._meta,
         }
         return TemplateResponse(request, "members/admin/change_status.html", context)
+
+    # --- The organisation's own pages -------------------------------------------------------
+
+    def _organization_or_404(self, request, object_id) -> Organization:
+        organization = self.get_object(request, unquote(str(object_id)))
+        if organization is None:
+            raise Http404
+        return organization
+
+    def _page_context(self, request, organization: Organization, title: str, **extra) -> dict:
+        return {
+            **self.admin_site.each_context(request),
+            "title": title,
+            "subtitle": str(organization),
+            "opts": self.model._meta,
+            "original": organization,
+            "organization": organization,
+            "change_url": reverse("admin:members_organization_change", args=[organization.pk]),
+            **extra,
+        }
+
+    @action(
+        description=_("Timeline"),
+        url_path="timeline",
+        icon="timeline",
+        permissions=["view"],
+    )
+    def timeline(self, request, object_id):
+        """Everything that happened with the organisation, newest first, filtered by kind
+        (``?kind=…`` repeated) and shown ``TIMELINE_PAGE`` more at a time (``?limit=…``)."""
+        organization = self._organization_or_404(request, object_id)
+        kinds = [k for k in request.GET.getlist("kind") if k in timeline_selectors.Kind.values]
+        try:
+            limit = int(request.GET.get("limit", TIMELINE_PAGE))
+        except ValueError:
+            limit = TIMELINE_PAGE
+        limit = max(TIMELINE_PAGE, min(limit, timeline_selectors.MAX_LIMIT))
+        # One more than shown tells whether there is more.
+        entries = timeline_selectors.organization_timeline(
+            organization, kinds=kinds, user=request.user, limit=limit + 1
+        )
+        has_more = len(entries) > limit and limit < timeline_selectors.MAX_LIMIT
+        more_url = "?" + urlencode(
+            [("kind", k) for k in kinds] + [("limit", limit + TIMELINE_PAGE)]
+        )
+        focal_points = getattr(organization, "current_focal_points", [])
+        context = self._page_context(
+            request,
+            organization,
+            _("Timeline: %(org)s") % {"org": organization},
+            entries=entries[:limit],
+            kinds=[
+                (value, label, value in kinds) for value, label in timeline_selectors.Kind.choices
+            ],
+            filtered=bool(kinds),
+            has_more=has_more,
+            more_url=more_url,
+            focal_point=focal_points[0] if focal_points else None,
+        )
+        return TemplateResponse(request, "members/admin/timeline.html", context)
+
+    # Named permission methods, not dotted strings: Unfold's system check looks dotted ones up
+    # in the database, which breaks ``migrate`` on a fresh one.
+    def has_hand_over_permission(self, request, obj=None) -> bool:
+        return self.has_change_permission(request, obj) and request.user.has_perms(
+            [
+                "members.add_affiliation",
+                "members.change_affiliation",
+                "meetings.change_invitation",
+                "meetings.change_followup",
+            ]
+        )
+
+    @action(
+        description=_("Hand over the focal-point role…"),
+        url_path="succession",
+        icon="swap_horiz",
+        permissions=["hand_over"],
+    )
+    def hand_over(self, request, object_id):
+        """Name the successor of the departing focal point in one step
+        (``meetings.services.succession.focal_point_succession``)."""
+        organization = self._organization_or_404(request, object_id)
+        departing = current_focal_point(organization)
+        change_url = reverse("admin:members_organization_change", args=[organization.pk])
+        if departing is None:
+            messages.error(
+                request,
+                _(
+                    "%(org)s has no current focal point to hand over from. "
+                    "Name the focal point on the organisation's page instead."
+                )
+                % {"org": organization},
+            )
+            return HttpResponseRedirect(change_url)
+        form = SuccessionForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                record = succession_services.focal_point_succession(
+                    organization=organization,
+                    successor=form.cleaned_data["successor"],
+                    end_date=form.cleaned_data["end_date"],
+                    notes=form.cleaned_data["notes"],
+                    departing_affiliation=departing,
+                    acting_user=request.user,
+                )
+            except ApplicationError as exc:
+                field = exc.field if exc.field in form.fields else None
+                form.add_error(field, str(exc))
+            else:
+                messages.success(
+                    request,
+                    _(
+                        "%(successor)s is now the focal point of %(org)s. %(invitations)s, "
+                        "%(followups)s."
+                    )
+                    % {
+                        "successor": record.successor.full_name,
+                        "org": organization,
+                        "invitations": ngettext(
+                            "%(n)d invitation moved",
+                            "%(n)d invitations moved",
+                            record.invitations_moved,
+                        )
+                        % {"n": record.invitations_moved},
+                        "followups": ngettext(
+                            "%(n)d follow-up moved",
+                            "%(n)d follow-ups moved",
+                            record.followups_moved,
+                        )
+                        % {"n": record.followups_moved},
+                    },
+                )
+                for remark in record.remarks:
+                    messages.warning(request, remark)
+                return HttpResponseRedirect(
+                    reverse("admin:members_organization_timeline", args=[organization.pk])
+                )
+        context = self._page_context(
+            request,
+            organization,
+            _("Hand over the focal-point role: %(org)s") % {"org": organization},
+            form=form,
+            departing=departing,
+            media=self.media + form.media,
+        )
+        return TemplateResponse(request, "members/admin/succession.html", context)
 
 
 @admin.register(Contact)

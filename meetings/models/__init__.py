@@ -6,11 +6,13 @@ from meetings.models.followups import FollowUp
 from meetings.models.gatherings import AgendaItem, Gathering, GatheringDocument, Meeting
 from meetings.models.invitations import Invitation, PlusOne
 from meetings.models.rules import ReminderRule
+from meetings.models.succession import FocalPointSuccession
 
 __all__ = [
     "AgendaItem",
     "Consultation",
     "ConsultationAttachment",
+    "FocalPointSuccession",
     "FollowUp",
     "Gathering",
     "GatheringDocument",

@@ -1,0 +1,1 @@
+"""The partnership dashboard: figures (selectors), SVG charts and the back-office views."""
