@@ -31,10 +31,15 @@ migrate: install ## Apply database migrations
 	$(BIN)/python manage.py migrate --noinput
 
 seed: migrate ## Load the fictional demo data (safe to repeat)
+	@# The coordinator login first, so demo follow-ups and invitations have an owner.
+	$(BIN)/python manage.py dev_login
 	$(BIN)/python manage.py seed_demo
 
 run: seed ## Install, migrate, load demo data and serve http://127.0.0.1:8000
 	$(BIN)/python manage.py dev_login
+	@# Beat's job in the embedded default: a pass of reminders, digests and due mail a minute.
+	@$(BIN)/python manage.py send_due_mail --every 60 & pass=$$!; \
+	trap 'kill $$pass 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/python manage.py runserver $(HOST)
 
 test: install-dev ## Run the test suite (DATABASE_URL picks the database; SQLite without)

@@ -298,3 +298,26 @@ def test_outbox_admin_shows_counts_and_resends(
 def test_outbox_admin_refuses_anonymous(client):
     response = client.get(reverse("admin:mail_outgoingmessage_changelist"))
     assert response.status_code == 302
+
+
+def test_send_due_mail_every_repeats_until_stopped(monkeypatch, django_capture_on_commit_callbacks):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    passes = []
+
+    def sleep(seconds):
+        passes.append(seconds)
+        if len(passes) == 2:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr("crm.mail.management.commands.send_due_mail.time.sleep", sleep)
+    with django_capture_on_commit_callbacks(execute=False):
+        _create(key="every")
+    out = StringIO()
+    call_command("send_due_mail", every=5, stdout=out)
+    assert passes == [5, 5]
+    assert "Due: 1; sent 1" in out.getvalue()
+    assert out.getvalue().count("Scheduled") == 1  # idle passes stay quiet
+    assert len(mail.outbox) == 1
