@@ -2,6 +2,7 @@
 in the gathering's time zone and, when it differs, in the recipient's own."""
 
 import datetime
+import html as html_lib
 import zoneinfo
 
 from django.conf import settings
@@ -27,7 +28,10 @@ def render_mail(template: str, context: dict, language: str) -> tuple[str, str, 
     ``language``; returns (subject, text, html)."""
     with translation.override(mail_language(language)):
         context = {**context, "LANGUAGE_CODE": mail_language(language)}
-        subject = " ".join(render_to_string(f"{template}_subject.txt", context).split())
+        # A subject is plain text: undo the HTML escaping the template engine applies.
+        subject = html_lib.unescape(
+            " ".join(render_to_string(f"{template}_subject.txt", context).split())
+        )
         text = render_to_string(f"{template}.txt", context).strip() + "\n"
         html = render_to_string(f"{template}.html", context)
     return subject, text, html

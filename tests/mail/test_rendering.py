@@ -127,3 +127,16 @@ def test_ics_online_participant_gets_the_link_as_location():
     invitation.refresh_from_db()
     _, event = _event(invitation_ics(invitation))
     assert str(event["location"]) == "https://meet.example.org/aect"
+
+
+@pytest.mark.django_db
+def test_subjects_are_plain_text_not_html_escaped():
+    invitation = InvitationFactory(gathering__title="Partners' panel & <review>")
+    from meetings.services.mail import invitation_context
+
+    subject, text, html = render_mail(
+        "meetings/mail/invitation", invitation_context(invitation), "en"
+    )
+    assert subject == "Invitation: Partners' panel & <review>"
+    assert "Partners' panel & <review>" in text
+    assert "Partners&#x27; panel &amp; &lt;review&gt;" in html
