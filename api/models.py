@@ -77,3 +77,64 @@ class ApiClient(TimeStampedModel):
 
     # DRF treats request.auth / request.user duck-typed; an API client is never a staff user.
     is_authenticated = True
+
+
+class IdempotencyRecord(models.Model):
+    """The stored answer to a POST sent with an ``Idempotency-Key`` header (see api.idempotency).
+
+    A key belongs to its caller (an API client or a staff user) and is kept for
+    ``API_IDEMPOTENCY_TTL_SECONDS`` (24 h): the same key with the same request replays the
+    stored answer; with another request it is refused (422)."""
+
+    key = models.CharField(max_length=255)
+    # "client:<id>" or "user:<id>": keys of different callers never meet.
+    owner = models.CharField(max_length=40)
+    method = models.CharField(max_length=10)
+    path = models.CharField(max_length=500)
+    request_hash = models.CharField(max_length=64)
+    response_status = models.PositiveSmallIntegerField()
+    response_body = models.JSONField(null=True, blank=True)
+    response_headers = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("idempotency record")
+        verbose_name_plural = _("idempotency records")
+        constraints = [
+            models.UniqueConstraint(fields=["owner", "key"], name="api_idempotency_owner_key"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.owner} {self.key}"
+
+
+class Tombstone(models.Model):
+    """A row that left the directory, so that integrations syncing a copy can remove it too.
+
+    Written by the ``post_delete`` receivers in :mod:`api.signals` (connected in
+    ``ApiConfig.ready``) and listed at ``/api/v1/deletions/``."""
+
+    class Reason(models.TextChoices):
+        DELETED = "deleted", _("Deleted")
+        ERASED = "erased", _("Erased on request")
+        MERGED = "merged", _("Merged into another record")
+
+    object_type = models.CharField(_("object type"), max_length=40, db_index=True)
+    object_id = models.BigIntegerField(_("object id"))
+    external_ref = models.CharField(_("external reference"), max_length=100, null=True, blank=True)
+    reason = models.CharField(_("reason"), max_length=10, choices=Reason.choices)
+    # For a merge: the id of the record that absorbed this one.
+    replaced_by_id = models.BigIntegerField(_("replaced by"), null=True, blank=True)
+    deleted_at = models.DateTimeField(_("deleted at"), default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["deleted_at", "id"]
+        verbose_name = _("deletion")
+        verbose_name_plural = _("deletions")
+        indexes = [models.Index(fields=["object_type", "object_id"])]
+
+    def __str__(self) -> str:
+        return f"{self.object_type} #{self.object_id} ({self.reason})"
+
+
+from api.models_webhooks import *  # noqa: E402, F403 — webhook models live in their own module

@@ -228,14 +228,66 @@ MAIL_ON_HOLD_HOOK = "meetings.followups.followup_for_address_hold"
 
 # --- REST API -----------------------------------------------------------------------------
 REST_FRAMEWORK = {
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAdminUser"],
+    # The API's conventions live in api/ (see api/views/base.py): authentication, permissions,
+    # the one error shape, pagination, throttling and the schema.
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "api.authentication.BearerTokenAuthentication",  # first: 401 + WWW-Authenticate
+        "api.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["api.permissions.ApiAccess"],
+    "DEFAULT_THROTTLE_CLASSES": [
+        "api.throttling.ApiClientRateThrottle",
+        "api.throttling.StaffRateThrottle",
+        "api.throttling.AnonymousRateThrottle",
+    ],
+    "DEFAULT_PAGINATION_CLASS": "api.pagination.PageNumberPagination",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
+    "DEFAULT_SCHEMA_CLASS": "api.schema.ApiAutoSchema",
+    "EXCEPTION_HANDLER": "api.exceptions.exception_handler",
+    # Reverse proxies in front of the app whose X-Forwarded-For the rate limits trust: none
+    # by default (a client could forge the header); set it to match the deployment.
+    "NUM_PROXIES": 0,
+    "DATETIME_FORMAT": "iso-8601",
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Alliance CRM API",
+    "DESCRIPTION": (
+        "REST API of the Alliance against Trafficking in Persons CRM. Authenticate with "
+        "`Authorization: Bearer <token>`. Conventions (errors, pagination and sync, "
+        "idempotency, ETags) are described in docs/api.md."
+    ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "OrganizationStatusEnum": "members.models.Organization.Status",
+        "OrganizationKindEnum": "members.models.Organization.Kind",
+        "AffiliationRoleEnum": "members.models.Affiliation.Role",
+        "LanguageEnum": "members.models.Contact.Language",
+        "FocusAreaEnum": "members.models.FocusArea.Code",
+    },
+}
+# Page size of lists, and the most a client may ask for with ?page_size=.
+API_PAGE_SIZE = 50
+API_MAX_PAGE_SIZE = 200
+# How long an Idempotency-Key is remembered.
+API_IDEMPOTENCY_TTL_SECONDS = 24 * 3600
+# An API client's last use is written at most this often (seconds).
+API_TOKEN_LAST_USED_PRECISION = 60
+# Rate limits (api.throttling): per API client, per staff user, per anonymous IP, and the
+# stricter per-IP limit of the public RSVP endpoints.
+API_THROTTLE_RATES = {
+    "client": "1200/min",
+    "staff": "600/min",
+    "anonymous": "60/min",
+    "rsvp": "20/min",
 }
 
 # Webhooks may go to http and to private or loopback addresses (development, tests); in

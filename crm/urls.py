@@ -12,6 +12,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/reports/", include("meetings.reports.urls")),
     path("admin/", admin.site.urls),
+    path("api/", include("api.urls")),  # /api/v1/, /api/schema/, /api/docs/
     path("mail/", include("crm.mail.urls")),
     path("rsvp/", include("meetings.urls")),
 ]

@@ -100,6 +100,10 @@ class Organization(TimeStampedModel):
     )
     member_since = models.DateField(_("member since"), null=True, blank=True, editable=False)
     left_on = models.DateField(_("left on"), null=True, blank=True, editable=False)
+    # An integration's own id for this row (set through the API), so it can upsert by it.
+    external_ref = models.CharField(
+        _("external reference"), max_length=100, null=True, blank=True, unique=True
+    )
 
     history = HistoricalRecords(excluded_fields=["updated_at"], m2m_fields=[focus_areas])
 
@@ -186,6 +190,10 @@ class Contact(TimeStampedModel):
         default=False,
         db_index=True,
         help_text=_("Entered by an invitee (a colleague or substitute); a coordinator checks it."),
+    )
+    # An integration's own id for this row (set through the API), so it can upsert by it.
+    external_ref = models.CharField(
+        _("external reference"), max_length=100, null=True, blank=True, unique=True
     )
 
     history = HistoricalRecords(excluded_fields=["updated_at"])

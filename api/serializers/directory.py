@@ -1,0 +1,195 @@
+"""Serializers of the member directory: output (what every answer shows) and input (what a
+client may send) are separate classes with explicit fields."""
+
+from django.utils import timezone
+from django_countries import countries
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from api.serializers.fields import ExternalRef, Text, TimeZoneName
+from members.models import Affiliation, Contact, FocusArea, Organization
+
+# --- Output -------------------------------------------------------------------------------
+
+
+class OrganizationSerializer(serializers.ModelSerializer):
+    country = serializers.CharField(
+        source="country.code", read_only=True, help_text="ISO 3166-1 code; empty if unknown."
+    )
+    website = serializers.CharField(read_only=True, help_text="A URL, or empty.")
+    focus_areas = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True)
+
+    class Meta:
+        model = Organization
+        fields = [
+            "id",
+            "name",
+            "acronym",
+            "kind",
+            "status",
+            "member_since",
+            "left_on",
+            "country",
+            "website",
+            "description",
+            "focus_areas",
+            "takes_part_in_aect",
+            "external_ref",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class OrganizationRefSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Organization
+        fields = ["id", "name", "acronym"]
+        read_only_fields = fields
+
+
+class ContactRefSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Contact
+        fields = ["id", "full_name"]
+        read_only_fields = fields
+
+
+class CurrentRoleSerializer(serializers.ModelSerializer):
+    """A role a contact holds today, with its organisation (embedded in contacts)."""
+
+    affiliation_id = serializers.IntegerField(source="id", read_only=True)
+    organization = OrganizationRefSerializer(read_only=True)
+
+    class Meta:
+        model = Affiliation
+        fields = ["affiliation_id", "organization", "role", "job_title", "start_date", "end_date"]
+        read_only_fields = fields
+
+
+class ContactSerializer(serializers.ModelSerializer):
+    email = serializers.CharField(read_only=True, help_text="An e-mail address, or empty.")
+    phone = serializers.CharField(read_only=True)
+    time_zone = serializers.CharField(read_only=True)
+    mail_opted_out_at = serializers.DateTimeField(
+        source="mail_opt_out_at", read_only=True, allow_null=True
+    )
+    current_roles = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Contact
+        fields = [
+            "id",
+            "salutation",
+            "given_name",
+            "family_name",
+            "full_name",
+            "email",
+            "phone",
+            "preferred_language",
+            "time_zone",
+            "mail_opted_out_at",
+            "needs_review",
+            "external_ref",
+            "current_roles",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(CurrentRoleSerializer(many=True))
+    def get_current_roles(self, contact: Contact) -> list:
+        # ``affiliations`` is prefetched by the selector (with organisations): no query here.
+        today = timezone.localdate()
+        current = [a for a in contact.affiliations.all() if a.is_current(today)]
+        return CurrentRoleSerializer(current, many=True).data
+
+
+class AffiliationSerializer(serializers.ModelSerializer):
+    contact = ContactRefSerializer(read_only=True)
+    organization = OrganizationRefSerializer(read_only=True)
+    is_current = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Affiliation
+        fields = [
+            "id",
+            "contact",
+            "organization",
+            "role",
+            "job_title",
+            "start_date",
+            "end_date",
+            "is_current",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+    def get_is_current(self, affiliation: Affiliation) -> bool:
+        return affiliation.is_current()
+
+
+# --- Input --------------------------------------------------------------------------------
+
+
+class OrganizationUpdateSerializer(serializers.Serializer):
+    name = Text(max_length=200)
+    acronym = Text(max_length=30, required=False)
+    kind = serializers.ChoiceField(choices=Organization.Kind.choices)
+    country = serializers.ChoiceField(
+        choices=list(countries), required=False, allow_blank=True, help_text="ISO 3166-1 code."
+    )
+    website = serializers.URLField(max_length=200, required=False, allow_blank=True)
+    description = Text(required=False, max_length=10_000)
+    focus_areas = serializers.ListField(
+        child=serializers.ChoiceField(choices=FocusArea.Code.choices),
+        required=False,
+        max_length=len(FocusArea.Code.choices),
+        help_text="Replaces the organisation's focus areas.",
+    )
+    takes_part_in_aect = serializers.BooleanField(required=False)
+    external_ref = ExternalRef()
+
+
+class OrganizationCreateSerializer(OrganizationUpdateSerializer):
+    status = serializers.ChoiceField(
+        choices=Organization.Status.choices,
+        required=False,
+        help_text="The first membership status (default prospective); later changes go "
+        "through `change-status`.",
+    )
+    status_date = serializers.DateField(required=False)
+
+
+class OrganizationStatusChangeSerializer(serializers.Serializer):
+    to_status = serializers.ChoiceField(choices=Organization.Status.choices)
+    reason = Text(required=False, max_length=2000, help_text="Required for suspend/withdraw.")
+    effective_date = serializers.DateField(required=False)
+
+
+class ContactInputSerializer(serializers.Serializer):
+    salutation = Text(max_length=40, required=False)
+    given_name = Text(max_length=100)
+    family_name = Text(max_length=100)
+    email = serializers.EmailField(max_length=254, required=False, allow_blank=True)
+    phone = Text(max_length=40, required=False, help_text="International format, e.g. +43…")
+    preferred_language = serializers.ChoiceField(choices=Contact.Language.choices, required=False)
+    time_zone = TimeZoneName(required=False)
+    external_ref = ExternalRef()
+
+
+class AffiliationUpdateSerializer(serializers.Serializer):
+    role = serializers.ChoiceField(choices=Affiliation.Role.choices)
+    job_title = Text(max_length=200, required=False)
+    start_date = serializers.DateField(required=False, allow_null=True)
+    end_date = serializers.DateField(required=False, allow_null=True)
+
+
+class AffiliationCreateSerializer(AffiliationUpdateSerializer):
+    contact = serializers.PrimaryKeyRelatedField(queryset=Contact.objects.all())
+    organization = serializers.PrimaryKeyRelatedField(queryset=Organization.objects.all())
+
+
+class AffiliationEndSerializer(serializers.Serializer):
+    end_date = serializers.DateField(required=False, help_text="Default: today.")
