@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from api.webhooks.services import webhook_emit
 from crm.exceptions import ApplicationError
 from events.models import Event
 from meetings.models import Gathering, Invitation
@@ -96,6 +97,7 @@ def invitation_check_in(
 ) -> Invitation:
     """Mark arrival on the day (or take it back); arrival records attendance."""
     invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+    before = (invitation.checked_in_at, invitation.attendance)
     if undo:
         invitation.checked_in_at = None
         invitation.attendance = Invitation.Attendance.UNKNOWN
@@ -108,4 +110,6 @@ def invitation_check_in(
         invitation.checked_in_at = invitation.checked_in_at or timezone.now()
         invitation.attendance = Invitation.Attendance.ATTENDED
     save(invitation, acting_user, reason="Check-in" if not undo else "Check-in undone")
+    if (invitation.checked_in_at, invitation.attendance) != before:
+        webhook_emit("invitation.attendance_recorded", invitation)
     return invitation

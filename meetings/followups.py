@@ -5,6 +5,7 @@ import datetime
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from api.webhooks.services import webhook_emit
 from crm.mail.models import AddressHold
 from meetings.models import FollowUp
 from meetings.services.common import save
@@ -36,4 +37,5 @@ def followup_for_address_hold(hold: AddressHold) -> FollowUp:
         notes=f"{hold.get_reason_display()}: {hold.detail}".strip(": "),
     )
     save(followup, None, reason="Address put on hold")
+    webhook_emit("follow_up.created", followup)
     return followup

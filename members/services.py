@@ -9,6 +9,7 @@ from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from api.webhooks.services import webhook_emit
 from crm.exceptions import ApplicationError
 from members.models import (
     Affiliation,
@@ -99,7 +100,7 @@ def organization_create(
     _check_organization_name(organization)
     _save(organization, acting_user)
     if focus_areas is not None:
-        organization_set_focus_areas(organization=organization, codes=focus_areas)
+        _set_focus_areas(organization, focus_areas)
     if status not in Status.values:
         raise ApplicationError(_("Unknown membership status “%s”.") % status, field="status")
     _record_status(
@@ -110,6 +111,7 @@ def organization_create(
         reason=_("Added to the directory"),
         acting_user=acting_user,
     )
+    webhook_emit("organization.created", organization)
     return organization
 
 
@@ -131,11 +133,18 @@ def organization_update(
     _check_organization_name(organization)
     _save(organization, acting_user)
     if focus_areas is not None:
-        organization_set_focus_areas(organization=organization, codes=focus_areas)
+        _set_focus_areas(organization, focus_areas)
+    webhook_emit("organization.updated", organization)
     return organization
 
 
+@transaction.atomic
 def organization_set_focus_areas(*, organization: Organization, codes: list[str]) -> None:
+    _set_focus_areas(organization, codes)
+    webhook_emit("organization.updated", organization)
+
+
+def _set_focus_areas(organization: Organization, codes: list[str]) -> None:
     areas = list(FocusArea.objects.filter(code__in=codes))
     unknown = set(codes) - {a.code for a in areas}
     if unknown:
@@ -216,6 +225,7 @@ def organization_change_status(
         reason=reason.strip(),
         acting_user=acting_user,
     )
+    webhook_emit("organization.status_changed", organization)
     return organization
 
 
@@ -281,6 +291,7 @@ def contact_create(
         given_name=given_name.strip(), family_name=family_name.strip(), email=email, **fields
     )
     _save(contact, acting_user)
+    webhook_emit("contact.created", contact)
     return contact
 
 
@@ -297,6 +308,7 @@ def contact_update(
     for field, value in fields.items():
         setattr(contact, field, value)
     _save(contact, acting_user)
+    webhook_emit("contact.updated", contact)
     return contact
 
 
@@ -309,6 +321,7 @@ def contact_set_mail_opt_out(
     elif not opted_out:
         contact.mail_opt_out_at = None
     _save(contact, acting_user)
+    webhook_emit("contact.updated", contact)
     return contact
 
 
@@ -354,6 +367,7 @@ def affiliation_create(
     )
     _check_focal_point(affiliation)
     _save(affiliation, acting_user)
+    webhook_emit("contact.updated", affiliation.contact)
     return affiliation
 
 
@@ -366,6 +380,7 @@ def affiliation_update(
         setattr(affiliation, field, value)
     _check_focal_point(affiliation)
     _save(affiliation, acting_user)
+    webhook_emit("contact.updated", affiliation.contact)
     return affiliation
 
 
@@ -381,6 +396,7 @@ def affiliation_end(
         raise ApplicationError(_("This role has already ended."), field="end_date")
     affiliation.end_date = end_date
     _save(affiliation, acting_user)
+    webhook_emit("contact.updated", affiliation.contact)
     return affiliation
 
 
@@ -456,4 +472,5 @@ def contact_merge(
     if not target.email and source_email:
         target.email = source_email
     _save(target, acting_user)
+    webhook_emit("contact.updated", target)
     return target

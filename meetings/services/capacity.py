@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from api.webhooks.services import emit_on_commit, webhook_emit
 from crm.exceptions import ApplicationError
 from meetings.models import Gathering, Invitation
 from meetings.services.common import save
@@ -116,6 +117,8 @@ def waitlist_fill(gathering: Gathering, now: datetime.datetime | None = None) ->
             template="offer",
             key=f"offer:{invitation.pk}:{invitation.offers_made}",
         )
+        # Runs from the public RSVP page and the outbox pass too: never fail them for a webhook.
+        emit_on_commit("event.waitlist_promoted", invitation)
         offered.append(invitation)
         if free is not None:
             free -= need
@@ -187,6 +190,7 @@ def invitation_admit_over_capacity(
             template="confirmation",
             key=f"confirmation:{invitation.pk}:{invitation.answer_count}",
         )
+        webhook_emit("event.waitlist_promoted", invitation)
     return invitation
 
 

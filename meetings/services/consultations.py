@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from api.webhooks.services import webhook_emit
 from crm.exceptions import ApplicationError
 from meetings.models import Consultation, FollowUp
 from meetings.services.common import save
@@ -52,6 +53,7 @@ def consultation_create(
     consultation.contacts.set(list(contacts))
     consultation.staff.set(list(staff))
     consultation.topics.set(list(topics))
+    webhook_emit("consultation.created", consultation)
     return consultation
 
 
@@ -107,6 +109,7 @@ def followup_create(*, acting_user: AbstractBaseUser | None, **fields: Any) -> F
                 fields["organization"] = partners[0]
     followup = FollowUp(**fields)
     save(followup, acting_user)
+    webhook_emit("follow_up.created", followup)
     return followup
 
 
@@ -121,6 +124,7 @@ def followup_complete(
     followup.status = FollowUp.Status.DONE
     followup.done_on = on or timezone.localdate()
     save(followup, acting_user)
+    webhook_emit("follow_up.done", followup)
     return followup
 
 
@@ -136,6 +140,7 @@ def followup_cancel(
     if reason:
         followup.notes = f"{followup.notes}\n{reason}".strip()
     save(followup, acting_user, reason="Cancelled")
+    webhook_emit("follow_up.updated", followup)
     return followup
 
 
@@ -144,4 +149,5 @@ def followup_reopen(*, followup: FollowUp, acting_user: AbstractBaseUser | None)
     followup.status = FollowUp.Status.OPEN
     followup.done_on = None
     save(followup, acting_user, reason="Reopened")
+    webhook_emit("follow_up.updated", followup)
     return followup

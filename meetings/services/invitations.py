@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from api.webhooks.services import emit_on_commit, webhook_emit
 from crm.exceptions import ApplicationError
 from crm.mail.rendering import format_moment
 from meetings.models import Gathering, Invitation, PlusOne
@@ -263,6 +264,9 @@ def invitation_respond(
         waiting_position=capacity.waiting_position(invitation),
     )
     capacity.waitlist_fill(gathering)
+    # The public RSVP page must not depend on webhooks: record the event after the commit.
+    emit = webhook_emit if by_coordinator else emit_on_commit
+    emit("invitation.answered", invitation)
     return invitation
 
 
@@ -555,5 +559,6 @@ def invitations_record_attendance(
         if invitation.attendance != value:
             invitation.attendance = value
             save(invitation, acting_user, reason="Attendance recorded")
+            webhook_emit("invitation.attendance_recorded", invitation)
             changed += 1
     return changed
