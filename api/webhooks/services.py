@@ -215,7 +215,7 @@ def _tell_owner_disabled(subscription: WebhookSubscription) -> None:
     body = _(
         "Hello,\n\n"
         "The Alliance CRM has stopped sending webhooks to\n\n    %(url)s\n\n"
-        "for the API client \u201c%(client)s\u201d (subscription %(id)s).\n\n"
+        "for the API client “%(client)s” (subscription %(id)s).\n\n"
         "Reason: %(reason)s\n\n"
         "Events that happened while it was disabled will not be sent. Once the endpoint works "
         "again, ask the CRM's coordinators to enable the subscription, and use the API's "
