@@ -2,11 +2,26 @@
 the same number of queries at any page size. The directory's own selectors are reused where
 they exist; these can move to ``members.selectors`` when that module is next changed."""
 
-from django.db.models import Prefetch, QuerySet
+from django.contrib.auth import get_user_model
+from django.db.models import (
+    Count,
+    Exists,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+)
+from django.db.models.functions import Coalesce
 
-from api.models import Tombstone
+from api.models import ApiClient, Tombstone
+from api.models_webhooks import WebhookSubscription
+from events.models import Event
+from meetings.models import Consultation, FollowUp, Invitation, Meeting, PlusOne
 from members import selectors as member_selectors
-from members.models import Affiliation, Contact, Organization
+from members.models import Affiliation, Contact, FocusArea, Organization
 
 
 def organization_list() -> QuerySet[Organization]:
@@ -30,3 +45,85 @@ def affiliation_list() -> QuerySet[Affiliation]:
 
 def tombstone_list() -> QuerySet[Tombstone]:
     return Tombstone.objects.all()
+
+
+# --- Gatherings, invitations, consultations, follow-ups, webhooks ---------------------------
+
+# The answer counts every meeting and event embeds: name → the invitations it counts.
+ANSWER_COUNTS: dict[str, Q] = {
+    "invited": Q(),
+    "pending": Q(status=Invitation.Status.PENDING),
+    "accepted": Q(status=Invitation.Status.ACCEPTED),
+    "in_person": Q(status=Invitation.Status.ACCEPTED, mode=Invitation.Mode.IN_PERSON),
+    "online": Q(status=Invitation.Status.ACCEPTED, mode=Invitation.Mode.ONLINE),
+    "declined": Q(status=Invitation.Status.DECLINED),
+    "waiting": Q(status=Invitation.Status.WAITING),
+    "replaced": Q(status=Invitation.Status.REPLACED),
+    "attended": Q(attendance=Invitation.Attendance.ATTENDED),
+}
+
+
+def _answer_count(condition: Q) -> Subquery:
+    # A correlated subquery per count rather than JOIN + GROUP BY: the row can still be
+    # locked (``SELECT … FOR UPDATE`` refuses GROUP BY) and other joins do not multiply it.
+    counted = (
+        Invitation.objects.filter(condition, gathering_id=OuterRef("pk"))
+        .order_by()
+        .values("gathering_id")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
+    return Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))
+
+
+def _with_answer_counts(queryset: QuerySet) -> QuerySet:
+    return queryset.annotate(
+        **{f"count_{name}": _answer_count(condition) for name, condition in ANSWER_COUNTS.items()}
+    )
+
+
+def meeting_list() -> QuerySet[Meeting]:
+    return _with_answer_counts(Meeting.objects.all()).prefetch_related("agenda_items")
+
+
+def event_list() -> QuerySet[Event]:
+    return _with_answer_counts(Event.objects.all()).prefetch_related("agenda_items", "sessions")
+
+
+def invitation_list() -> QuerySet[Invitation]:
+    return (
+        Invitation.objects.select_related("contact", "organization")
+        .annotate(is_meeting=Exists(Meeting.objects.filter(pk=OuterRef("gathering_id"))))
+        .prefetch_related(Prefetch("plus_ones", queryset=PlusOne.objects.order_by("id")))
+    )
+
+
+def consultation_list(*, restricted: bool) -> QuerySet[Consultation]:
+    """Consultations the caller may see: restricted ones only with ``restricted``."""
+    queryset = Consultation.objects.prefetch_related(
+        Prefetch("organizations", queryset=Organization.objects.order_by("name", "id")),
+        Prefetch("contacts", queryset=Contact.objects.order_by("family_name", "id")),
+        Prefetch("topics", queryset=FocusArea.objects.order_by("code")),
+        Prefetch("staff", queryset=get_user_model().objects.order_by("id")),
+    )
+    if not restricted:
+        queryset = queryset.exclude(confidentiality=Consultation.Confidentiality.RESTRICTED)
+    return queryset
+
+
+def followup_list(*, restricted: bool) -> QuerySet[FollowUp]:
+    """Follow-ups the caller may see: those of a restricted consultation only with
+    ``restricted`` (their notes often repeat what was said)."""
+    queryset = FollowUp.objects.select_related("owner_user", "owner_contact", "organization")
+    if not restricted:
+        queryset = queryset.exclude(
+            consultation__confidentiality=Consultation.Confidentiality.RESTRICTED
+        )
+    return queryset
+
+
+def webhook_subscription_list(*, client: ApiClient | None) -> QuerySet[WebhookSubscription]:
+    """An API client's own subscriptions (none for anyone else)."""
+    if client is None:
+        return WebhookSubscription.objects.none()
+    return WebhookSubscription.objects.filter(client=client)

@@ -17,6 +17,11 @@ TRACKED = {
     "members.Organization": "organization",
     "members.Contact": "contact",
     "members.Affiliation": "affiliation",
+    "meetings.Meeting": "meeting",
+    "events.Event": "event",
+    "meetings.Invitation": "invitation",
+    "meetings.FollowUp": "follow_up",
+    # Not consultations: a tombstone would confirm that a restricted one existed.
 }
 
 

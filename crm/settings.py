@@ -272,6 +272,11 @@ SPECTACULAR_SETTINGS = {
         "AffiliationRoleEnum": "members.models.Affiliation.Role",
         "LanguageEnum": "members.models.Contact.Language",
         "FocusAreaEnum": "members.models.FocusArea.Code",
+        "GatheringStatusEnum": "meetings.models.Gathering.Status",
+        "InvitationStatusEnum": "meetings.models.Invitation.Status",
+        "FollowUpStatusEnum": "meetings.models.FollowUp.Status",
+        "ConsultationKindEnum": "meetings.models.Consultation.Kind",
+        "EventKindEnum": "events.models.Event.Kind",
     },
 }
 # Page size of lists, and the most a client may ask for with ?page_size=.
@@ -298,7 +303,7 @@ WEBHOOKS_ALLOW_PRIVATE_URLS = env.bool("WEBHOOKS_ALLOW_PRIVATE_URLS", default=DE
 IMPORT_EXPORT_USE_TRANSACTIONS = True
 IMPORT_EXPORT_SKIP_ADMIN_LOG = False
 IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "change"
-IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "view"
+IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "view"  # contacts narrow it (members/admin.py)
 
 PHONENUMBER_DEFAULT_FORMAT = "INTERNATIONAL"
 PHONENUMBER_DEFAULT_REGION = "AT"

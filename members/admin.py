@@ -485,6 +485,10 @@ class OrganizationAdmin(
 @admin.register(Contact)
 class ContactAdmin(AffiliationSaveMixin, SimpleHistoryAdmin, ImportExportModelAdmin, ModelAdmin):
     form = ContactAdminForm
+
+    def has_export_permission(self, request) -> bool:
+        # People's names, addresses and phones leave the system: coordinators, not viewers.
+        return request.user.has_perm("members.change_contact")
     resource_classes = [ContactResource]
     import_form_class = ImportForm
     export_form_class = ExportForm

@@ -97,7 +97,11 @@ class OutgoingMessageAdmin(ReadOnlyAdminMixin, ModelAdmin):
             obj.body_html,
         )
 
-    @admin.action(description=_("Resend failed or unknown messages"), permissions=["view"])
+    def has_resend_permission(self, request) -> bool:
+        # The list is read-only for everyone; resending is a coordinator's decision.
+        return request.user.has_perm("mail.change_outgoingmessage")
+
+    @admin.action(description=_("Resend failed or unknown messages"), permissions=["resend"])
     def resend(self, request, queryset):
         done = 0
         for message in queryset:
@@ -248,8 +252,11 @@ class AddressHoldAdmin(ReadOnlyAdminMixin, ModelAdmin):
             return "held", _("On hold")
         return "released", _("Released")
 
+    def has_release_permission(self, request) -> bool:
+        return request.user.has_perm("mail.change_addresshold")
+
     @admin.action(
-        description=_("Release: send mail to these addresses again"), permissions=["view"]
+        description=_("Release: send mail to these addresses again"), permissions=["release"]
     )
     def release(self, request, queryset):
         done = 0

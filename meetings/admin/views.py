@@ -230,7 +230,8 @@ def new_link_view(model_admin, request: HttpRequest, object_id) -> HttpResponse:
 
 
 def export_view(model_admin, request: HttpRequest, object_id, fmt: str) -> HttpResponse:
-    require(request, VIEW_BOARD)
+    # Names, e-mails and needs leave the system: coordinators only, not viewers.
+    require(request, VIEW_BOARD, CHANGE_INVITATIONS)
     gathering = gathering_or_404(model_admin, object_id)
     if fmt not in FORMATS:
         raise Http404

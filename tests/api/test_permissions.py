@@ -62,6 +62,40 @@ ENDPOINTS = [
     ("patch", "/api/v1/affiliations/{affiliation}/", lambda n: {"job_title": "Lead"}, CHANGE),
     ("post", "/api/v1/affiliations/{affiliation}/end/", lambda n: {}, CHANGE),
     ("get", "/api/v1/deletions/", None, READ),
+    ("get", "/api/v1/meetings/", None, READ),
+    (
+        "post",
+        "/api/v1/meetings/",
+        lambda n: {
+            "title": f"AECT {n}",
+            "starts_at": "2030-05-01T09:00:00Z",
+            "ends_at": "2030-05-01T17:00:00Z",
+            "rsvp_deadline": "2030-04-01T17:00:00Z",
+        },
+        CREATE,
+    ),
+    ("get", "/api/v1/events/", None, READ),
+    (
+        "post",
+        "/api/v1/events/",
+        lambda n: {
+            "title": f"Workshop {n}",
+            "kind": "workshop",
+            "starts_at": "2030-05-01T09:00:00Z",
+            "ends_at": "2030-05-01T17:00:00Z",
+            "rsvp_deadline": "2030-04-01T17:00:00Z",
+        },
+        CREATE,
+    ),
+    ("get", "/api/v1/invitations/", None, READ),
+    ("get", "/api/v1/consultations/", None, READ),
+    ("get", "/api/v1/follow-ups/", None, READ),
+    ("post", "/api/v1/follow-ups/", lambda n: {"title": f"Call back {n}"}, CREATE),
+    # An API client's own subscriptions: staff sessions have none.
+    ("get", "/api/v1/webhooks/", None, (401, 403, 403, 200, 200, 200, 401, 401)),
+    # Public: no credentials needed (nor checked); an unknown link is a 404 for everyone.
+    ("get", "/api/v1/rsvp/no-such-token/", None, (404,) * 8),
+    ("post", "/api/v1/rsvp/no-such-token/", lambda n: {"answer": "decline"}, (404,) * 8),
 ]
 
 MATRIX = [
