@@ -489,6 +489,7 @@ class ContactAdmin(AffiliationSaveMixin, SimpleHistoryAdmin, ImportExportModelAd
     def has_export_permission(self, request) -> bool:
         # People's names, addresses and phones leave the system: coordinators, not viewers.
         return request.user.has_perm("members.change_contact")
+
     resource_classes = [ContactResource]
     import_form_class = ImportForm
     export_form_class = ExportForm
