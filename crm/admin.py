@@ -10,3 +10,29 @@ class ReadOnlyAdminMixin:
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+# --- Periodic tasks (django-celery-beat) ---------------------------------------------------
+# Its admin offers enable / disable / toggle / run on the list without asking for any
+# permission, so anyone who may *see* the schedule could stop the outbox pass. Here those
+# actions need the change permission (Administrators, by crm.roles, have only view rights).
+
+from django.contrib import admin  # noqa: E402
+from django_celery_beat import admin as beat_admin  # noqa: E402
+from django_celery_beat.models import PeriodicTask  # noqa: E402
+
+SCHEDULE_ACTIONS = ("enable_tasks", "disable_tasks", "toggle_tasks", "run_tasks")
+
+
+class PeriodicTaskAdmin(beat_admin.PeriodicTaskAdmin):
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        if not self.has_change_permission(request):
+            for name in SCHEDULE_ACTIONS:
+                actions.pop(name, None)
+        return actions
+
+
+if admin.site.is_registered(PeriodicTask):
+    admin.site.unregister(PeriodicTask)
+admin.site.register(PeriodicTask, PeriodicTaskAdmin)
