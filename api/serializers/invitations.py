@@ -2,6 +2,7 @@
 
 The personal RSVP token is a credential: it is never part of an invitation's representation."""
 
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from api.serializers.directory import ContactRefSerializer, OrganizationRefSerializer
@@ -34,6 +35,11 @@ class InvitationSerializer(serializers.ModelSerializer):
         read_only=True, allow_null=True, help_text="The organisation the invitee represents."
     )
     plus_ones = PlusOneSerializer(many=True, read_only=True)
+    # Empty until the person has accepted: declared so the schema says "" is a value too
+    # (a read-only model field loses that, and generated clients then reject the empty mode).
+    mode = serializers.ChoiceField(
+        choices=Invitation.Mode.choices, allow_blank=True, read_only=True, label=_("Attends")
+    )
 
     class Meta:
         model = Invitation

@@ -388,3 +388,14 @@ def test_deleted_gatherings_and_invitations_appear_in_the_deletion_feed(write_ap
     rows = write_api.get("/api/v1/deletions/?since=2000-01-01T00:00:00Z").json()["results"]
     seen = {(row["object_type"], row["object_id"]) for row in rows}
     assert {("meeting", meeting_id), ("invitation", invitation_id)} <= seen
+
+
+def test_schema_says_an_unanswered_invitation_has_an_empty_mode():
+    """A client generated from the schema (openapi-python-client) rejected mode "" of an
+    unanswered invitation until the schema listed the blank value."""
+    from drf_spectacular.generators import SchemaGenerator
+
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    mode = schema["components"]["schemas"]["Invitation"]["properties"]["mode"]
+    refs = {item["$ref"].rsplit("/", 1)[-1] for item in mode.get("oneOf", [])}
+    assert refs == {"ModeEnum", "BlankEnum"}
