@@ -301,3 +301,14 @@ def test_an_integrity_error_is_a_409_with_the_field_not_a_500(write_api, monkeyp
     assert response.status_code == 409
     assert response.json()["code"] == "conflict"
     assert "external_ref" in response.json()["errors"]
+
+
+def test_a_bad_host_header_is_a_json_400_under_the_api(client):
+    """Found by schemathesis: an empty Host header was refused with Django's HTML page."""
+    response = client.get("/api/v1/organizations/", HTTP_HOST="")
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["code"] == "bad_request"
+    page = client.get("/admin/", HTTP_HOST="")
+    assert page.status_code == 400
+    assert page["Content-Type"].startswith("text/html")
