@@ -3,7 +3,6 @@ from drf_spectacular.utils import extend_schema, extend_schema_view
 from api import selectors
 from api.filters.directory import ContactFilter
 from api.serializers.directory import ContactInputSerializer, ContactSerializer
-from api.services import external_ref_assign
 from api.views.base import ApiViewSet, CreateMixin, ListMixin, RetrieveMixin, UpdateMixin
 from api.views.upsert import ExternalRefUpsertMixin
 from members import services
@@ -45,14 +44,10 @@ class ContactViewSet(
         return services.contact_create(**data, acting_user=self.acting_user)
 
     def perform_update(self, instance: Contact, data: dict) -> Contact:
-        has_ref = "external_ref" in data
-        external_ref = data.pop("external_ref", None)
-        if data:
-            instance = services.contact_update(
-                contact=instance, **data, acting_user=self.acting_user
-            )
-        if has_ref:
-            external_ref_assign(
-                instance=instance, external_ref=external_ref, acting_user=self.acting_user
-            )
-        return instance
+        return self.update_with_ref(
+            instance,
+            data,
+            lambda contact, **fields: services.contact_update(
+                contact=contact, **fields, acting_user=self.acting_user
+            ),
+        )

@@ -10,7 +10,6 @@ from api.serializers.directory import (
     OrganizationStatusChangeSerializer,
     OrganizationUpdateSerializer,
 )
-from api.services import external_ref_assign
 from api.views.base import ApiViewSet, CreateMixin, ListMixin, RetrieveMixin, UpdateMixin
 from api.views.upsert import ExternalRefUpsertMixin
 from members import services
@@ -52,17 +51,13 @@ class OrganizationViewSet(
         return services.organization_create(**data, acting_user=self.acting_user)
 
     def perform_update(self, instance: Organization, data: dict) -> Organization:
-        has_ref = "external_ref" in data
-        external_ref = data.pop("external_ref", None)
-        if data:
-            instance = services.organization_update(
-                organization=instance, **data, acting_user=self.acting_user
-            )
-        if has_ref:
-            external_ref_assign(
-                instance=instance, external_ref=external_ref, acting_user=self.acting_user
-            )
-        return instance
+        return self.update_with_ref(
+            instance,
+            data,
+            lambda organization, **fields: services.organization_update(
+                organization=organization, **fields, acting_user=self.acting_user
+            ),
+        )
 
     @extend_schema(
         summary="Change the membership status",

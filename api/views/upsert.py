@@ -4,6 +4,8 @@ from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 
+from api.services import external_ref_assign
+
 
 class ExternalRefUpsertMixin:
     """``PUT /<resource>/by-ref/<external_ref>/``: create the row with this ``external_ref``
@@ -37,6 +39,20 @@ class ExternalRefUpsertMixin:
                 instance = self.perform_update(existing, self.updatable(data))
                 code = status.HTTP_200_OK
         return self.object_response(instance, code)
+
+    def update_with_ref(self, instance, data: dict, update):
+        """Apply ``update(instance, **rest)`` for the domain fields, then the
+        ``external_ref`` if the body has one: the members services do not change references,
+        ``api.services.external_ref_assign`` does (validated, with history)."""
+        has_ref = "external_ref" in data
+        external_ref = data.pop("external_ref", None)
+        if data:
+            instance = update(instance, **data)
+        if has_ref:
+            external_ref_assign(
+                instance=instance, external_ref=external_ref, acting_user=self.acting_user
+            )
+        return instance
 
     def updatable(self, data: dict) -> dict:
         """The fields of a creation body that an update may change (default: those of the

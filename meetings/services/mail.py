@@ -28,15 +28,26 @@ TEMPLATES = {
 WITH_CALENDAR = {"invitation", "confirmation", "update", "cancellation", "colleague_registered"}
 
 
+def _agenda_and_programme(gathering) -> tuple[list, list]:
+    """Read once per gathering object: mailing a whole list reuses the same instance, so this
+    is two queries for the list, not two per invitation."""
+    cached = getattr(gathering, "_mail_agenda", None)
+    if cached is None:
+        programme = list(gathering.sessions.all()) if hasattr(gathering, "sessions") else []
+        cached = gathering._mail_agenda = (list(gathering.agenda_items.all()), programme)
+    return cached
+
+
 def invitation_context(invitation: Invitation, **extra) -> dict:
     gathering = invitation.gathering.specific
+    agenda, programme = _agenda_and_programme(gathering)
     return {
         "invitation": invitation,
         "gathering": gathering,
         "contact": invitation.contact,
         "rsvp_url": invitation.rsvp_url,
-        "agenda": list(gathering.agenda_items.all()),
-        "programme": list(gathering.sessions.all()) if hasattr(gathering, "sessions") else [],
+        "agenda": agenda,
+        "programme": programme,
         "show_online_link": bool(
             gathering.online_link
             and invitation.status == Invitation.Status.ACCEPTED
