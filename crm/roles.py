@@ -23,8 +23,11 @@ RESTRICTED = ("meetings", "view_restricted_consultation")
 
 
 def _coordinator_permissions() -> Q:
-    return Q(content_type__app_label__in=DOMAIN_APPS) | Q(
-        content_type__app_label="django_celery_beat", codename__startswith="view_"
+    return (
+        Q(content_type__app_label__in=DOMAIN_APPS)
+        | Q(content_type__app_label="django_celery_beat", codename__startswith="view_")
+        # The access log is read by coordinators; nobody edits it.
+        | Q(content_type__app_label="crm", codename="view_accesslogentry")
     )
 
 
