@@ -34,7 +34,15 @@ from faker import Faker
 from events.models import Event, EventSession
 from events.services import event_create, invitations_create_guests
 from meetings import services
-from meetings.demo import BENCH_SUFFIX, DEMO_DOMAIN, _at, _coordinator, _emails_about, _on_weekday
+from meetings.demo import (
+    BENCH_SUFFIX,
+    DEMO_DOMAIN,
+    _at,
+    _coordinator,
+    _deadline_day,
+    _emails_about,
+    _on_weekday,
+)
 from meetings.models import Gathering, Invitation, PlusOne
 from meetings.services.common import save
 from members.demo import ascii_slug
@@ -290,7 +298,7 @@ def _shuffled(invitations: list[Invitation], rng: random.Random) -> list[Invitat
 
 
 def _seed_conference(rng: random.Random, user, report: EventsReport, start_day) -> Event:
-    deadline_day = _on_weekday(timezone.localdate() + datetime.timedelta(days=28), +1)
+    deadline_day = _deadline_day(timezone.localdate() + datetime.timedelta(days=28), start_day)
     event = event_create(
         acting_user=user,
         kind=Event.Kind.CONFERENCE,

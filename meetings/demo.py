@@ -154,6 +154,15 @@ def _on_weekday(day: datetime.date, step: int) -> datetime.date:
     return day
 
 
+def _deadline_day(wanted: datetime.date, start_day: datetime.date) -> datetime.date:
+    """A working day for the answers' deadline near ``wanted`` and at least three days before
+    the start. It steps backwards out of the winter closure: forwards could pass the start."""
+    day = _on_weekday(wanted, -1)
+    if day >= start_day - datetime.timedelta(days=3):
+        day = _on_weekday(start_day - datetime.timedelta(days=7), -1)
+    return day
+
+
 def _at(day: datetime.date, hour: int, minute: int = 0) -> datetime.datetime:
     return datetime.datetime.combine(day, datetime.time(hour, minute), tzinfo=VIENNA)
 
@@ -227,7 +236,7 @@ def _answer_plan(count: int) -> list[str]:
 def _seed_upcoming(rng: random.Random, user, report: MeetingsReport) -> None:
     today = timezone.localdate()
     start_day = _on_weekday(today + datetime.timedelta(days=35), +1)
-    deadline_day = _on_weekday(today + datetime.timedelta(days=21), +1)
+    deadline_day = _deadline_day(today + datetime.timedelta(days=21), start_day)
     meeting = services.meeting_create(
         acting_user=user,
         title=f"{SERIES} {UPCOMING_NUMBER}",

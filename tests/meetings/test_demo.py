@@ -1,5 +1,6 @@
 """The demo meetings (meetings/demo.py), loaded by ``manage.py seed_demo``."""
 
+import datetime
 import io
 from collections import Counter
 
@@ -171,3 +172,20 @@ def test_seed_demo_meetings_are_the_same_on_every_fresh_seed(seed):
         m.number: list(m.agenda_items.values_list("title", "presenter"))
         for m in Meeting.objects.all()
     } == agenda
+
+
+@pytest.mark.parametrize(("deadline_after", "start_after"), [(21, 35), (28, 42)])
+def test_demo_deadlines_fall_between_today_and_the_start_on_every_day_of_the_year(
+    deadline_after, start_after
+):
+    # On 3 December the meeting's deadline used to step forwards out of the winter closure
+    # onto the start day itself, and `make run` failed.
+    from meetings.demo import _deadline_day, _on_weekday
+
+    first = datetime.date(2026, 1, 1)
+    for offset in range(366):
+        today = first + datetime.timedelta(days=offset)
+        start = _on_weekday(today + datetime.timedelta(days=start_after), +1)
+        deadline = _deadline_day(today + datetime.timedelta(days=deadline_after), start)
+        assert today < deadline <= start - datetime.timedelta(days=3), today
+        assert deadline.weekday() < 5, today
