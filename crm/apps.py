@@ -8,8 +8,14 @@ class CrmConfig(AppConfig):
 
     def ready(self) -> None:
         from django.db.models.signals import post_migrate
+        from simple_history.signals import pre_create_historical_record
 
+        from crm.audit import attribute_historical_record
         from crm.roles import sync_roles
 
         # After every migrate: the groups follow the permissions of the models as they are.
         post_migrate.connect(sync_roles, dispatch_uid="crm.roles.sync_roles")
+        # Every history row names who acted besides a member of staff (crm.audit).
+        pre_create_historical_record.connect(
+            attribute_historical_record, dispatch_uid="crm.audit.attribute_historical_record"
+        )

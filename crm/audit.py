@@ -1,18 +1,90 @@
-"""Recording access to personal data (the access log). Writes only; reads are plain querysets."""
+"""The audit trail: who acted (for the history of every domain model) and the access log of
+personal data (exports, subject-access exports, erasures).
+
+Attribution. ``history_user`` names a member of staff (simple-history takes it from the
+request or from ``instance._history_user``). An API client calling with its token is found on
+the request (DRF puts the authenticated client on the Django request too, which simple-history's
+middleware keeps for the duration of the request), so every API view is covered without opting
+in. Everyone else acts inside :func:`acting_as`: the RSVP page and the RSVP API name the
+invitation; tasks and commands may name a reason. A ``pre_create_historical_record`` receiver
+copies that onto each history row as it is written.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import contextlib
+from collections.abc import Iterator
+from contextvars import ContextVar
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
+from simple_history.models import HistoricalRecords
 
-from crm.models import AccessLogEntry
+from crm.models import AccessLogEntry, HistoricalAttribution
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 
     from api.models import ApiClient
+    from meetings.models import Invitation
+
+
+@dataclass(frozen=True)
+class Acting:
+    api_client: ApiClient | None = None
+    invitation: Invitation | None = None
+    reason: str = ""
+
+
+_acting: ContextVar[Acting | None] = ContextVar("crm_audit_acting", default=None)
+
+
+@contextlib.contextmanager
+def acting_as(
+    *,
+    api_client: ApiClient | None = None,
+    invitation: Invitation | None = None,
+    reason: str = "",
+) -> Iterator[Acting]:
+    """Every history row written inside is attributed to ``api_client`` or ``invitation``;
+    ``reason`` becomes the change reason of rows that have none (a task, a command)."""
+    acting = Acting(api_client=api_client, invitation=invitation, reason=reason)
+    token = _acting.set(acting)
+    try:
+        yield acting
+    finally:
+        _acting.reset(token)
+
+
+def current_acting() -> Acting | None:
+    return _acting.get()
+
+
+def _api_client_of_request() -> ApiClient | None:
+    from api.models import ApiClient
+
+    request = getattr(HistoricalRecords.context, "request", None)
+    user = getattr(request, "user", None)
+    return user if isinstance(user, ApiClient) else None
+
+
+def attribute_historical_record(sender, history_instance, instance, **_kwargs: Any) -> None:
+    """``pre_create_historical_record``: name the API client or invitation acting."""
+    if not isinstance(history_instance, HistoricalAttribution):
+        return
+    acting = _acting.get() or Acting()
+    api_client = acting.api_client or _api_client_of_request()
+    invitation = acting.invitation
+    deleted = history_instance.history_type == "-"
+    # The row of a deletion may not point at the very row being deleted.
+    if api_client is not None and not (deleted and instance == api_client):
+        history_instance.history_api_client_id = api_client.pk
+    if invitation is not None and not (deleted and instance == invitation):
+        history_instance.history_invitation_id = invitation.pk
+    if acting.reason and not history_instance.history_change_reason:
+        history_instance.history_change_reason = acting.reason[:100]
 
 
 def access_log_record(
