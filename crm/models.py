@@ -59,6 +59,8 @@ class AccessLogEntry(models.Model):
         verbose_name = _("access log entry")
         verbose_name_plural = _("access log")
         indexes = [models.Index(fields=["content_type", "object_id"])]
+        # The activity view (crm.views.activity) reads every history table; it has no model.
+        permissions = [("view_activity", _("Can see the activity of all records"))]
 
     def __str__(self) -> str:
         return f"{self.get_action_display()}: {self.description}"
