@@ -1,3 +1,22 @@
+from crm.audit import access_log_export
+
+
+class AccessLoggedExportMixin:
+    """For a django-import-export admin: every file exported is an entry of the access log
+    (who, which model, how many rows)."""
+
+    def get_export_data(self, file_format, request, queryset, **kwargs):
+        data = super().get_export_data(file_format, request, queryset, **kwargs)
+        access_log_export(
+            what=self.model._meta.verbose_name_plural,
+            file_format=file_format.get_extension(),
+            acting_user=request.user,
+            model=self.model,
+            row_count=queryset.count(),
+        )
+        return data
+
+
 class ReadOnlyAdminMixin:
     """For records that are written only by services (history, the outbox): the back office
     may look, never add, edit or delete."""

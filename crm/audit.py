@@ -18,8 +18,12 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
+from django.utils import translation
+from django.utils.functional import Promise
+from django.utils.text import capfirst
 from simple_history.models import HistoricalRecords
 
 from crm.models import AccessLogEntry, HistoricalAttribution
@@ -120,3 +124,27 @@ def access_log_record(
     entry.full_clean()
     entry.save()
     return entry
+
+
+def access_log_export(
+    *,
+    what: str | Promise,
+    file_format: str,
+    params: dict | None = None,
+    acting_user: AbstractBaseUser | AnonymousUser | None,
+    model: type[models.Model] | None = None,
+    row_count: int | None = None,
+) -> AccessLogEntry:
+    """Record a list export: ``what`` (a lazy text, with ``params`` to fill in) names the list
+    ("Contacts", "Participant list of AECT 52"), never a person; written in the site's
+    language whatever the language of the exporter's page."""
+    with translation.override(settings.LANGUAGE_CODE):
+        text = str(what) % params if params else str(what)
+        description = f"{capfirst(text)} ({file_format.upper()})"
+    return access_log_record(
+        action=AccessLogEntry.Action.EXPORT,
+        description=description,
+        acting_user=acting_user,
+        model=model,
+        row_count=row_count,
+    )
