@@ -36,6 +36,7 @@ LABEL_RELATED = {
     "meetings.invitation": ("contact", "gathering"),
 }
 VALUE_LENGTH = 80
+GATHERINGS = ("meetings.meeting", "events.event")
 
 
 def history_models() -> dict[str, tuple[type[models.Model], type[models.Model]]]:
@@ -108,7 +109,11 @@ def activity_index(user: AbstractBaseUser, activity: ActivityFilter) -> models.Q
     ``label``, newest first; None when no table is concerned."""
     tables = visible_history_models(user)
     if activity.model_label:
-        tables = {k: v for k, v in tables.items() if k == activity.model_label}
+        wanted = {activity.model_label}
+        if activity.object_id is not None and activity.model_label in GATHERINGS:
+            # Some changes to a meeting or an event are recorded on the gathering it is.
+            wanted.add("meetings.gathering")
+        tables = {k: v for k, v in tables.items() if k in wanted}
     parts = [
         _filtered(label, history_model, activity, user)
         .order_by()

@@ -232,3 +232,31 @@ def test_the_query_count_does_not_grow_with_the_page(
         response = office.get(URL, {"per_page": per_page})
     assert response.status_code == 200
     assert len(response.context["rows"]) == per_page
+
+
+def test_each_history_page_links_to_the_activity_of_its_record(office, client):
+    organization = OrganizationFactory()
+    url = reverse("admin:members_organization_history", args=[organization.pk])
+    html = office.get(url).content.decode()
+    assert f"{URL}?type=members.organization&amp;object={organization.pk}" in html
+
+    viewer = UserFactory(is_staff=True)
+    viewer.groups.add(Group.objects.get(name=VIEWERS))
+    client.force_login(viewer)
+    response = client.get(url)
+    assert response.status_code == 200
+    assert 'id="activity-link"' not in response.content.decode()
+
+
+def test_the_object_filter_of_a_meeting_includes_its_gathering_rows(office, coordinator):
+    from meetings.models import Gathering
+
+    meeting = MeetingFactory(title="Spring meeting")
+    gathering = Gathering.objects.get(pk=meeting.pk)
+    gathering.venue = "Hofburg"
+    gathering.save()
+    response = office.get(URL, {"type": "meetings.meeting", "object": meeting.pk})
+    rows = response.context["rows"]
+    assert {r.label for r in rows} == {"meetings.meeting", "meetings.gathering"}
+    moved = next(r for r in rows if r.label == "meetings.gathering")
+    assert moved.object_url == reverse("admin:meetings_meeting_change", args=[meeting.pk])
