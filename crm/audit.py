@@ -6,7 +6,8 @@ request or from ``instance._history_user``). An API client calling with its toke
 the request (DRF puts the authenticated client on the Django request too, which simple-history's
 middleware keeps for the duration of the request), so every API view is covered without opting
 in. Everyone else acts inside :func:`acting_as`: the RSVP page and the RSVP API name the
-invitation; tasks and commands may name a reason. A ``pre_create_historical_record`` receiver
+invitation; every Celery task names itself as the reason (``task_started``), commands may
+name one. A ``pre_create_historical_record`` receiver
 copies that onto each history row as it is written.
 """
 
@@ -64,6 +65,31 @@ def acting_as(
 
 def current_acting() -> Acting | None:
     return _acting.get()
+
+
+_task_tokens: dict[str, Any] = {}
+
+
+def task_started(task_id: str | None = None, task=None, **_kwargs: Any) -> None:
+    """Celery ``task_prerun``: the rows a task writes without a reason of their own say which
+    task wrote them (a task has no user). Whoever acted already (an eager task inside a
+    request) stays named."""
+    if task_id is None or task is None:
+        return
+    outer = _acting.get() or Acting()
+    acting = Acting(
+        api_client=outer.api_client,
+        invitation=outer.invitation,
+        reason=outer.reason or f"Task {task.name}",
+    )
+    _task_tokens[task_id] = _acting.set(acting)
+
+
+def task_finished(task_id: str | None = None, **_kwargs: Any) -> None:
+    """Celery ``task_postrun``."""
+    token = _task_tokens.pop(task_id, None) if task_id is not None else None
+    if token is not None:
+        _acting.reset(token)
 
 
 def _api_client_of_request() -> ApiClient | None:

@@ -156,3 +156,24 @@ def test_deleting_the_api_client_keeps_its_history_rows(token_client):
     ApiClient.objects.filter(pk=client.pk).delete()
     assert {r.history_api_client_id for r in records.all()} == {None}
     assert records.count() >= 1
+
+
+def _rename_organization(organization_id: int) -> None:
+    organization = Organization.objects.get(pk=organization_id)
+    organization.acronym = "TASK"
+    organization.save()
+
+
+def test_a_task_leaves_no_user_and_names_itself():
+    from crm.celery import app
+
+    task = app.task(name="tests.rename_organization")(_rename_organization)
+    organization = OrganizationFactory()
+    task.apply(args=[organization.pk]).get()
+    record = organization.history.first()
+    assert record.acronym == "TASK"
+    assert record.history_user is None
+    assert record.history_change_reason == "Task tests.rename_organization"
+    # Nothing lingers after the task.
+    organization.save()
+    assert organization.history.first().history_change_reason is None
