@@ -239,6 +239,7 @@ def test_each_history_page_links_to_the_activity_of_its_record(office, client):
     url = reverse("admin:members_organization_history", args=[organization.pk])
     html = office.get(url).content.decode()
     assert f"{URL}?type=members.organization&amp;object={organization.pk}" in html
+    assert html.count('id="activity-link"') == 1
 
     viewer = UserFactory(is_staff=True)
     viewer.groups.add(Group.objects.get(name=VIEWERS))
