@@ -8,8 +8,8 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from simple_history.models import HistoricalRecords
 
+from crm.history import AuditedHistory
 from crm.models import TimeStampedModel
 
 TOKEN_PREFIX = "acrm_"  # noqa: S105 — a public prefix that makes leaked tokens recognisable
@@ -48,7 +48,7 @@ class ApiClient(TimeStampedModel):
         _("owner's e-mail"), blank=True, help_text=_("Told when its webhooks are disabled.")
     )
 
-    history = HistoricalRecords(excluded_fields=["updated_at", "last_used_at", "token_hash"])
+    history = AuditedHistory(excluded_fields=["updated_at", "last_used_at", "token_hash"])
 
     class Meta:
         ordering = ["name"]

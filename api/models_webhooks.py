@@ -6,10 +6,10 @@ import uuid
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
-from simple_history.models import HistoricalRecords
 
 from api.webhooks.events import EVENT_TYPE_CHOICES, EVENT_TYPES
 from api.webhooks.signing import generate_secret
+from crm.history import AuditedHistory
 from crm.models import TimeStampedModel
 
 __all__ = ["WebhookAttempt", "WebhookDelivery", "WebhookSubscription"]
@@ -50,7 +50,7 @@ class WebhookSubscription(TimeStampedModel):
     )
     failing_since = models.DateTimeField(_("failing since"), null=True, blank=True, editable=False)
 
-    history = HistoricalRecords(
+    history = AuditedHistory(
         excluded_fields=["updated_at", "secret", "consecutive_failures", "failing_since"]
     )
 

@@ -1,3 +1,22 @@
+from crm.audit import access_log_export
+
+
+class AccessLoggedExportMixin:
+    """For a django-import-export admin: every file exported is an entry of the access log
+    (who, which model, how many rows)."""
+
+    def get_export_data(self, file_format, request, queryset, **kwargs):
+        data = super().get_export_data(file_format, request, queryset, **kwargs)
+        access_log_export(
+            what=self.model._meta.verbose_name_plural,
+            file_format=file_format.get_extension(),
+            acting_user=request.user,
+            model=self.model,
+            row_count=queryset.count(),
+        )
+        return data
+
+
 class ReadOnlyAdminMixin:
     """For records that are written only by services (history, the outbox): the back office
     may look, never add, edit or delete."""
@@ -36,3 +55,47 @@ class PeriodicTaskAdmin(beat_admin.PeriodicTaskAdmin):
 if admin.site.is_registered(PeriodicTask):
     admin.site.unregister(PeriodicTask)
 admin.site.register(PeriodicTask, PeriodicTaskAdmin)
+
+
+# --- The access log ------------------------------------------------------------------------
+# Append-only (crm.audit.access_log_record): read by coordinators and administrators, changed
+# by nobody.
+
+from unfold.admin import ModelAdmin  # noqa: E402
+from unfold.contrib.filters.admin import (  # noqa: E402
+    ChoicesDropdownFilter,
+    RangeDateFilter,
+    RelatedDropdownFilter,
+)
+
+from crm.models import AccessLogEntry  # noqa: E402
+
+
+@admin.register(AccessLogEntry)
+class AccessLogEntryAdmin(ReadOnlyAdminMixin, ModelAdmin):
+    list_display = ("created_at", "action", "user", "api_client", "description", "row_count")
+    list_filter = (
+        ("action", ChoicesDropdownFilter),
+        ("user", RelatedDropdownFilter),
+        ("api_client", RelatedDropdownFilter),
+        ("created_at", RangeDateFilter),
+    )
+    list_filter_submit = True
+    search_fields = ("description",)
+    date_hierarchy = "created_at"
+    list_select_related = ("user", "api_client", "content_type")
+    fields = (
+        "created_at",
+        "action",
+        "user",
+        "api_client",
+        "description",
+        "content_type",
+        "object_id",
+        "row_count",
+    )
+    readonly_fields = fields
+
+    def get_actions(self, request):
+        # Nothing to delete, ever: not even the built-in bulk deletion.
+        return {}

@@ -59,6 +59,38 @@ class AccessLogEntry(models.Model):
         verbose_name = _("access log entry")
         verbose_name_plural = _("access log")
         indexes = [models.Index(fields=["content_type", "object_id"])]
+        # The activity view (crm.views.activity) reads every history table; it has no model.
+        permissions = [("view_activity", _("Can see the activity of all records"))]
 
     def __str__(self) -> str:
         return f"{self.get_action_display()}: {self.description}"
+
+
+class HistoricalAttribution(models.Model):
+    """The base of every history table (see :class:`crm.history.AuditedHistory`): besides
+    ``history_user`` (a member of staff), who else made the change — an API client calling
+    with its token, or an invitee answering through their RSVP link. At most one of the three
+    is set; none for a scheduled task or a management command (their ``history_change_reason``
+    says what ran). Filled by :func:`crm.audit.attribute_historical_record`."""
+
+    history_api_client = models.ForeignKey(
+        "api.ApiClient",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=True,
+        verbose_name=_("API client"),
+    )
+    history_invitation = models.ForeignKey(
+        "meetings.Invitation",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=True,
+        verbose_name=_("invitation (RSVP link)"),
+    )
+
+    class Meta:
+        abstract = True

@@ -26,8 +26,9 @@ def _coordinator_permissions() -> Q:
     return (
         Q(content_type__app_label__in=DOMAIN_APPS)
         | Q(content_type__app_label="django_celery_beat", codename__startswith="view_")
-        # The access log is read by coordinators; nobody edits it.
-        | Q(content_type__app_label="crm", codename="view_accesslogentry")
+        # The access log and the activity of all records are read by coordinators; nobody
+        # edits them.
+        | Q(content_type__app_label="crm", codename__in=["view_accesslogentry", "view_activity"])
     )
 
 

@@ -10,7 +10,6 @@ import sys
 from pathlib import Path
 
 import environ
-from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -316,19 +315,9 @@ UNFOLD = {
     "SITE_SYMBOL": "diversity_3",
     "SHOW_HISTORY": True,
     "SHOW_LANGUAGES": True,
-    # Pages that are not a model's list, offered in the site menu at the top of the sidebar.
-    "SITE_DROPDOWN": [
-        {
-            "icon": "checklist",
-            "title": _("My follow-ups"),
-            "link": reverse_lazy("admin:meetings_followup_my_followups"),
-        },
-        {
-            "icon": "monitoring",
-            "title": _("Partnership reporting"),
-            "link": reverse_lazy("reports:dashboard"),
-        },
-    ],
+    # Pages that are not a model's list (follow-ups, reporting, activity, access log), offered
+    # in the site menu at the top of the sidebar to those who may open them.
+    "SITE_DROPDOWN": "crm.navigation.site_dropdown",
 }
 
 LOGIN_URL = "admin:login"

@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from crm import views
 from crm.health import healthz
 
 urlpatterns = [
@@ -11,6 +12,7 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/reports/", include("meetings.reports.urls")),
+    path("admin/activity/", admin.site.admin_view(views.activity), name="activity"),
     path("admin/", admin.site.urls),
     path("api/", include("api.urls")),  # /api/v1/, /api/schema/, /api/docs/
     path("mail/", include("crm.mail.urls")),

@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.views.decorators.http import require_http_methods
 
+from crm.audit import acting_as
 from crm.calendar import invitation_ics
 from crm.exceptions import ApplicationError
 from crm.mail.rendering import organizer_name, place_name
@@ -131,7 +132,8 @@ def rsvp_page(request: HttpRequest, token: str) -> HttpResponse:
     action = request.POST.get("action", "")
     forms = {}
     try:
-        with translation.override(language):
+        # The invitee acts through their link: the history names the invitation.
+        with translation.override(language), acting_as(invitation=invitation):
             if action == "answer":
                 form = forms["answer_form"] = AnswerForm(
                     request.POST, gathering=invitation.gathering

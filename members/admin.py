@@ -25,7 +25,7 @@ from unfold.contrib.import_export.forms import ExportForm, ImportForm
 from unfold.decorators import action, display
 from unfold.widgets import UnfoldAdminSingleDateWidget, UnfoldAdminTextareaWidget
 
-from crm.admin import ReadOnlyAdminMixin
+from crm.admin import AccessLoggedExportMixin, ReadOnlyAdminMixin
 from crm.exceptions import ApplicationError
 from meetings.models import FocalPointSuccession
 from meetings.services import succession as succession_services
@@ -182,7 +182,11 @@ class SuccessionForm(forms.Form):
 
 @admin.register(Organization)
 class OrganizationAdmin(
-    AffiliationSaveMixin, SimpleHistoryAdmin, ImportExportModelAdmin, ModelAdmin
+    AffiliationSaveMixin,
+    SimpleHistoryAdmin,
+    AccessLoggedExportMixin,
+    ImportExportModelAdmin,
+    ModelAdmin,
 ):
     resource_classes = [OrganizationResource]
     import_form_class = ImportForm
@@ -483,7 +487,13 @@ class OrganizationAdmin(
 
 
 @admin.register(Contact)
-class ContactAdmin(AffiliationSaveMixin, SimpleHistoryAdmin, ImportExportModelAdmin, ModelAdmin):
+class ContactAdmin(
+    AffiliationSaveMixin,
+    SimpleHistoryAdmin,
+    AccessLoggedExportMixin,
+    ImportExportModelAdmin,
+    ModelAdmin,
+):
     form = ContactAdminForm
 
     def has_export_permission(self, request) -> bool:

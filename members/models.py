@@ -11,9 +11,9 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from django_countries.fields import CountryField
 from phonenumber_field.modelfields import PhoneNumberField
-from simple_history.models import HistoricalRecords
 from timezone_field import TimeZoneField
 
+from crm.history import AuditedHistory
 from crm.models import TimeStampedModel
 
 
@@ -105,7 +105,7 @@ class Organization(TimeStampedModel):
         _("external reference"), max_length=100, null=True, blank=True, unique=True
     )
 
-    history = HistoricalRecords(excluded_fields=["updated_at"], m2m_fields=[focus_areas])
+    history = AuditedHistory(excluded_fields=["updated_at"], m2m_fields=[focus_areas])
 
     class Meta:
         ordering = ["name"]
@@ -196,7 +196,7 @@ class Contact(TimeStampedModel):
         _("external reference"), max_length=100, null=True, blank=True, unique=True
     )
 
-    history = HistoricalRecords(excluded_fields=["updated_at"])
+    history = AuditedHistory(excluded_fields=["updated_at"])
 
     class Meta:
         ordering = ["family_name", "given_name", "id"]
@@ -258,7 +258,7 @@ class Affiliation(TimeStampedModel):
     )
 
     objects = AffiliationQuerySet.as_manager()
-    history = HistoricalRecords(excluded_fields=["updated_at"])
+    history = AuditedHistory(excluded_fields=["updated_at"])
 
     class Meta:
         ordering = ["organization__name", "role", "id"]

@@ -19,6 +19,7 @@ from api.serializers.invitations import (
     RsvpSerializer,
 )
 from api.throttling import ScopedAnonymousRateThrottle
+from crm.audit import acting_as
 from meetings import selectors, services
 from meetings.models import Invitation
 from meetings.services import capacity
@@ -181,6 +182,12 @@ class RsvpView(APIView):
         action = body.get("action") or "answer"
         if action not in ACTIONS:
             raise serializers.ValidationError({"action": [_("Unknown action.")]})
+        # The invitee acts through their link: the history names the invitation.
+        with acting_as(invitation=invitation):
+            self._act(invitation, action, body)
+        return self._respond(self._invitation(token))
+
+    def _act(self, invitation: Invitation, action: str, body: dict) -> None:
         if action == "answer":
             serializer = RsvpAnswerSerializer(data=body)
             serializer.is_valid(raise_exception=True)
@@ -200,4 +207,3 @@ class RsvpView(APIView):
                     mode=data.get("mode") or Invitation.Mode.IN_PERSON,
                     **person,
                 )
-        return self._respond(self._invitation(token))

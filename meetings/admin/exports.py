@@ -95,4 +95,5 @@ def participants_response(gathering: Gathering, fmt: str, **options) -> HttpResp
     name = slugify(f"{gathering.title}-participants") or "participants"
     response["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
     response["Cache-Control"] = "private, no-store"
+    response.exported_rows = len(dataset)  # for the access log (meetings.admin.views)
     return response

@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
+from crm.audit import access_log_export
 from crm.exceptions import ApplicationError
 from meetings import selectors, services
 from meetings.admin.exports import FORMATS
@@ -235,7 +236,16 @@ def export_view(model_admin, request: HttpRequest, object_id, fmt: str) -> HttpR
     gathering = gathering_or_404(model_admin, object_id)
     if fmt not in FORMATS:
         raise Http404
-    return model_admin.participants_response(gathering, fmt)
+    response = model_admin.participants_response(gathering, fmt)
+    access_log_export(
+        what=gettext_lazy("Participant list of %(title)s (#%(id)s)"),
+        params={"title": gathering.title, "id": gathering.pk},
+        file_format=fmt,
+        acting_user=request.user,
+        model=Invitation,
+        row_count=getattr(response, "exported_rows", None),
+    )
+    return response
 
 
 def invite_view(model_admin, request: HttpRequest, object_id) -> HttpResponse:

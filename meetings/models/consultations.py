@@ -1,8 +1,8 @@
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
-from simple_history.models import HistoricalRecords
 
+from crm.history import AuditedHistory
 from crm.models import TimeStampedModel
 
 
@@ -70,7 +70,7 @@ class Consultation(TimeStampedModel):
         verbose_name=_("recorded by"),
     )
 
-    history = HistoricalRecords(
+    history = AuditedHistory(
         excluded_fields=["updated_at"], m2m_fields=[organizations, contacts, topics]
     )
 

@@ -2,8 +2,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
-from simple_history.models import HistoricalRecords
 
+from crm.history import AuditedHistory
 from crm.models import TimeStampedModel
 
 
@@ -74,7 +74,7 @@ class FollowUp(TimeStampedModel):
     notes = models.TextField(_("notes"), blank=True)
     done_on = models.DateField(_("done on"), null=True, blank=True)
 
-    history = HistoricalRecords(excluded_fields=["updated_at"])
+    history = AuditedHistory(excluded_fields=["updated_at"])
 
     class Meta:
         ordering = [models.F("due_date").asc(nulls_last=True), "id"]

@@ -7,9 +7,9 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
-from simple_history.models import HistoricalRecords
 from timezone_field import TimeZoneField
 
+from crm.history import AuditedHistory
 from crm.models import TimeStampedModel
 
 
@@ -85,7 +85,7 @@ class Gathering(TimeStampedModel):
         verbose_name=_("created by"),
     )
 
-    history = HistoricalRecords(excluded_fields=["updated_at"], inherit=True)
+    history = AuditedHistory(excluded_fields=["updated_at"], inherit=True)
 
     class Meta:
         ordering = ["-starts_at"]

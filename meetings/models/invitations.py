@@ -3,8 +3,8 @@ import secrets
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
-from simple_history.models import HistoricalRecords
 
+from crm.history import AuditedHistory
 from crm.models import TimeStampedModel
 
 
@@ -110,7 +110,7 @@ class Invitation(TimeStampedModel):
     token = models.CharField(max_length=64, unique=True, default=new_token, editable=False)
     token_issued_at = models.DateTimeField(_("link issued"), auto_now_add=True)
 
-    history = HistoricalRecords(excluded_fields=["updated_at", "token"])
+    history = AuditedHistory(excluded_fields=["updated_at", "token"])
 
     class Meta:
         ordering = ["gathering", "organization__name", "contact__family_name", "id"]
@@ -169,7 +169,7 @@ class PlusOne(models.Model):
     email = models.EmailField(_("e-mail"), blank=True)
     created_at = models.DateTimeField(_("added"), auto_now_add=True)
 
-    history = HistoricalRecords()
+    history = AuditedHistory()
 
     class Meta:
         ordering = ["invitation", "id"]

@@ -15,7 +15,9 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
+from crm.audit import access_log_export
 from meetings.reports import selectors
 from meetings.reports.figures import FIGURES, Figure, Scope, scope_for, window_label
 from members.resources import neutralize
@@ -64,6 +66,14 @@ def figure(request: HttpRequest, slug: str) -> HttpResponse:
         raise Http404
     result = build(scope_for(request.user, request.GET.get("window")))
     if request.GET.get("format") == "csv":
+        # A table leaving the system (the follow-ups by owner name staff members): logged.
+        access_log_export(
+            what=gettext_lazy("Partnership report: %(figure)s"),
+            params={"figure": slug},
+            file_format="csv",
+            acting_user=request.user,
+            row_count=len(result.rows),
+        )
         return csv_response(result)
     if result.svg is None:
         raise Http404

@@ -11,14 +11,17 @@ definitions, not what the code happens to do:
 - Viewers: read the directory, meetings, events and the outbox (lists, read-only change pages,
   history, boards, timeline, dashboard); no restricted consultations (or their follow-ups); no
   additions, deletions or state-changing pages and actions; no exports of personal data; no
-  users, groups, API clients, webhooks or periodic tasks;
+  users, groups, API clients, webhooks or periodic tasks; no activity view or access log (the
+  audit trail is a coordinator's tool);
 - Coordinators: everything in the domain apps (members, meetings, events, mail), restricted
-  consultations included; periodic tasks read-only; no users, groups, API clients or webhooks;
+  consultations included; periodic tasks read-only; the activity view and the access log
+  (read-only); no users, groups, API clients or webhooks;
 - Administrators: what coordinators have, plus users, groups, API clients and webhooks.
 
 Pages the admin code makes read-only for everybody (records written only by services: the
-outbox, delivery events, address holds, membership changes, webhook deliveries, invitations
-for add/delete, contact merges for add/change) refuse add and delete to every role.
+outbox, delivery events, address holds, membership changes, webhook deliveries, the access
+log, invitations for add/delete, contact merges for add/change) refuse add and delete to every
+role.
 
 The data is created once for the module inside one transaction that is rolled back at the
 end; each case runs in its own savepoint (pytest-django's ``db``), so actions that change
@@ -57,7 +60,9 @@ from django_celery_beat.models import (
 from api.models import ApiClient
 from api.models_webhooks import WebhookDelivery, WebhookSubscription
 from api.services import api_client_issue_token
+from crm.audit import access_log_record
 from crm.mail.models import AddressHold, DeliveryEvent, OutgoingMessage
+from crm.models import AccessLogEntry
 from crm.roles import ADMINISTRATORS, COORDINATORS, VIEWERS, sync_roles
 from meetings import services as meeting_services
 from meetings.models import Consultation, FollowUp, Invitation
@@ -97,15 +102,18 @@ DONE = "done"  # a list action that ran: the state changed, a success message
 DOMAIN = "domain"
 BEAT = "beat"
 ADMIN_ONLY = "admin_only"
+AUDIT = "audit"  # the access log and the activity view (crm.view_accesslogentry, view_activity)
 READERS = {
     DOMAIN: {"viewer", "coordinator", "administrator"},
     BEAT: {"coordinator", "administrator"},
     ADMIN_ONLY: {"administrator"},
+    AUDIT: {"coordinator", "administrator"},
 }
 WRITERS = {
     DOMAIN: {"coordinator", "administrator"},
     BEAT: set(),
     ADMIN_ONLY: {"administrator"},
+    AUDIT: set(),
 }
 # Pages reading personal data in bulk (exports): coordinators and administrators only.
 EXPORTERS = {"coordinator", "administrator"}
@@ -253,6 +261,14 @@ def _build() -> World:
         status=WebhookDelivery.Status.FAILED,
     )
 
+    o["accesslogentry"] = access_log_record(
+        action=AccessLogEntry.Action.EXPORT,
+        description="Matrix contacts (CSV)",
+        acting_user=coordinator,
+        model=Contact,
+        row_count=2,
+    )
+
     interval = IntervalSchedule.objects.create(every=7, period=IntervalSchedule.DAYS)
     o["intervalschedule"] = interval
     o["crontabschedule"] = CrontabSchedule.objects.create(minute="7", hour="3")
@@ -321,6 +337,7 @@ MODELS = [
     ("api_webhookdelivery", "webhookdelivery", ADMIN_ONLY, "no_add no_delete"),
     ("auth_user", "someone", ADMIN_ONLY, ""),
     ("auth_group", "group", ADMIN_ONLY, ""),
+    ("crm_accesslogentry", "accesslogentry", AUDIT, "no_add no_delete"),
     ("django_celery_beat_periodictask", "periodictask", BEAT, ""),
     ("django_celery_beat_intervalschedule", "intervalschedule", BEAT, ""),
     ("django_celery_beat_crontabschedule", "crontabschedule", BEAT, ""),
@@ -354,6 +371,22 @@ def _model_pages() -> list[Page]:
 CUSTOM_PAGES = [
     Page("admin:index", _u("admin:index"), _gate(READERS[DOMAIN], no=OK) | {"staff": NOTHING}),
     Page("reports:dashboard", _u("reports:dashboard"), _gate(READERS[DOMAIN])),
+    Page(
+        "activity",
+        lambda w: reverse("activity") + "?type=meetings.consultation",
+        _gate(READERS[AUDIT]),
+        must_show=(RESTRICTED_TITLE,),
+    ),
+    Page(
+        "activity(object)",
+        lambda w: reverse("activity") + f"?type=members.contact&object={w.contact.pk}",
+        _gate(READERS[AUDIT]),
+    ),
+    Page(
+        "accesslogentry:changelist(filtered)",
+        lambda w: reverse("admin:crm_accesslogentry_changelist") + "?action=export",
+        _gate(READERS[AUDIT]),
+    ),
     Page(
         "reports:figure.csv",
         lambda w: reverse("reports:figure", args=["participation"]) + "?format=csv",

@@ -570,8 +570,9 @@ def test_query_count_does_not_grow_with_the_directory(office, size, django_asser
 
     assert response.status_code == 200
     assert response.content.decode().count("Silent partner") >= 1
+    # A table downloaded is an entry of the access log: 2 more (its validation and insert).
     for slug in ("membership", "participation", "topics", "followups", "silent"):
-        with django_assert_max_num_queries(8):
+        with django_assert_max_num_queries(10):
             assert office.get(figure_url(slug, format="csv")).status_code == 200
 
 
