@@ -20,7 +20,7 @@ from api.services import api_client_issue_token, api_client_revoke
 class ApiClientAddForm(forms.ModelForm):
     class Meta:
         model = ApiClient
-        fields = ["name", "scope", "restricted", "expires_at", "contact_email"]
+        fields = ["name", "scope", "restricted", "privacy_read", "expires_at", "contact_email"]
 
 
 @admin.register(ApiClient)
@@ -29,18 +29,20 @@ class ApiClientAdmin(SimpleHistoryAdmin, ModelAdmin):
         "name",
         "scope",
         "restricted",
+        "privacy_read",
         "token_hint",
         "state",
         "expires_at",
         "last_used_at",
     ]
-    list_filter = ["scope", "restricted"]
+    list_filter = ["scope", "restricted", "privacy_read"]
     search_fields = ["name", "contact_email"]
     readonly_fields = ["token_hint", "last_used_at", "revoked_at", "created_by", "created_at"]
     fields = [
         "name",
         "scope",
         "restricted",
+        "privacy_read",
         "expires_at",
         "contact_email",
         "token_hint",
@@ -77,6 +79,7 @@ class ApiClientAdmin(SimpleHistoryAdmin, ModelAdmin):
             name=form.cleaned_data["name"],
             scope=form.cleaned_data["scope"],
             restricted=form.cleaned_data["restricted"],
+            privacy_read=form.cleaned_data["privacy_read"],
             expires_in=(expires_at - timezone.now()) if expires_at else None,
             contact_email=form.cleaned_data.get("contact_email") or "",
             acting_user=request.user,
@@ -114,6 +117,7 @@ class ApiClientAdmin(SimpleHistoryAdmin, ModelAdmin):
             name=client.name,
             scope=client.scope,
             restricted=client.restricted,
+            privacy_read=client.privacy_read,
             expires_in=remaining or (datetime.timedelta(days=365) if client.expires_at else None),
             acting_user=request.user,
         )

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from crm.history import AuditedHistory
 from crm.models import TimeStampedModel
 
+PRIVACY_READ = "privacy:read"
 TOKEN_PREFIX = "acrm_"  # noqa: S105 — a public prefix that makes leaked tokens recognisable
 
 
@@ -30,6 +31,13 @@ class ApiClient(TimeStampedModel):
         _("restricted data"),
         default=False,
         help_text=_("May read restricted consultations and export personal data."),
+    )
+    # The scope "privacy:read": implied by neither "read" nor "write" nor "restricted", and
+    # never given by default, because it reads everything held about one person at once.
+    privacy_read = models.BooleanField(
+        _("subject-access exports (privacy:read)"),
+        default=False,
+        help_text=_("May read a contact's subject-access export (everything held about them)."),
     )
     token_hash = models.CharField(max_length=64, unique=True, editable=False)
     token_hint = models.CharField(_("token starts with"), max_length=16, editable=False)
@@ -74,6 +82,16 @@ class ApiClient(TimeStampedModel):
     @property
     def can_write(self) -> bool:
         return self.scope == self.Scope.WRITE
+
+    @property
+    def scopes(self) -> list[str]:
+        """The scopes the token carries, as the API documentation names them."""
+        scopes = ["read", "write"] if self.can_write else ["read"]
+        if self.restricted:
+            scopes.append("restricted")
+        if self.privacy_read:
+            scopes.append(PRIVACY_READ)
+        return scopes
 
     # DRF treats request.auth / request.user duck-typed; an API client is never a staff user.
     is_authenticated = True

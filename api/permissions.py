@@ -84,3 +84,26 @@ def may_see_restricted(request: Request) -> bool:
     return bool(
         user and user.is_authenticated and user.has_perm("meetings.view_restricted_consultation")
     )
+
+
+class PrivacyReadScope(permissions.BasePermission):
+    """Subject-access exports (everything held about one person): tokens with the scope
+    ``privacy:read`` (which no other scope implies), and staff with
+    ``members.export_subject_access`` (coordinators, administrators). Checked after
+    :class:`ApiAccess`, before the contact is looked up, so a refusal says nothing about
+    whether the contact exists."""
+
+    message = _("You may not export everything held about a person.")
+
+    def has_permission(self, request: Request, view) -> bool:
+        client = api_client_of(request)
+        if client is not None:
+            if client.privacy_read:
+                return True
+            raise exceptions.PermissionDenied(
+                _("This token lacks the scope “privacy:read” (subject-access exports).")
+            )
+        user = request.user
+        return bool(
+            user and user.is_authenticated and user.has_perm("members.export_subject_access")
+        )

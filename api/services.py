@@ -20,6 +20,7 @@ def api_client_issue_token(
     scope: str,
     acting_user: AbstractBaseUser | None,
     restricted: bool = False,
+    privacy_read: bool = False,
     expires_in: datetime.timedelta | None = None,
     contact_email: str | None = None,
 ) -> tuple[ApiClient, str]:
@@ -27,7 +28,8 @@ def api_client_issue_token(
 
     The token is not stored, only its hash: this is the one moment it can be shown. Rotating
     replaces the previous token at once, sets the scope and expiry given and lifts a
-    revocation."""
+    revocation. ``privacy_read`` (the scope "privacy:read", subject-access exports) is given
+    only when asked for, on every issue: rotating without it takes it away."""
     name = name.strip()
     if not name:
         raise ApplicationError(_("Give the API client a name."), field="name")
@@ -40,6 +42,7 @@ def api_client_issue_token(
     client.set_token(token)
     client.scope = scope
     client.restricted = restricted
+    client.privacy_read = privacy_read
     client.expires_at = timezone.now() + expires_in if expires_in else None
     client.revoked_at = None
     if contact_email is not None:

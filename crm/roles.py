@@ -1,9 +1,10 @@
 """The three roles of the back office and the API, as Django groups with permissions.
 
 - **Coordinators**: full use of the directory, meetings, events, consultations (restricted ones
-  too), follow-ups, the outbox and exports.
+  too), follow-ups, the outbox and exports, subject-access exports included
+  (``members.export_subject_access``, one of the members app's permissions).
 - **Viewers**: read the directory, meetings and events; no restricted consultations, no
-  changes.
+  changes, no subject-access exports (only ``view_`` permissions).
 - **Administrators**: what coordinators do, plus users, groups and API clients.
 
 The groups are brought up to date after every ``migrate`` (permissions only exist once their
@@ -29,6 +30,8 @@ def _coordinator_permissions() -> Q:
         # The access log and the activity of all records are read by coordinators; nobody
         # edits them.
         | Q(content_type__app_label="crm", codename__in=["view_accesslogentry", "view_activity"])
+        # Named although DOMAIN_APPS covers it: everything held about one person, at once.
+        | Q(content_type__app_label="members", codename="export_subject_access")
     )
 
 

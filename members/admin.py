@@ -1,12 +1,13 @@
 """Back office for coordinators: the member directory (Django admin with the Unfold theme)."""
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.admin.utils import unquote
 from django.contrib.admin.widgets import AutocompleteSelect
 from django.db.models import Count, Prefetch
-from django.http import Http404, HttpResponseRedirect
+from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
@@ -35,6 +36,9 @@ from members.forms import ContactAdminForm, MergeForm, StatusChangeForm
 from members.models import Affiliation, Contact, ContactMerge, MembershipChange, Organization
 from members.resources import ContactResource, OrganizationResource
 from members.selectors import contact_possible_duplicates, current_focal_point
+from members.subject_access import subject_access_filename
+from members.subject_access.page import page_language
+from members.subject_access.services import HTML, JSON, subject_access_produce
 
 TIMELINE_PAGE = timeline_selectors.DEFAULT_LIMIT
 
@@ -538,6 +542,7 @@ class ContactAdmin(
     )
     inlines = [ContactAffiliationInline]
     actions = ["merge_contacts"]
+    actions_detail = ["subject_access"]
 
     def get_queryset(self, request):
         return (
@@ -628,6 +633,59 @@ class ContactAdmin(
                     "others": ", ".join(f"{c.full_name} <{c.email}>" for c in others),
                 },
             )
+
+    # --- Subject-access export ------------------------------------------------------------
+
+    def has_subject_access_permission(self, request, obj=None) -> bool:
+        # Everything held about a person leaves the system: coordinators and administrators.
+        return request.user.has_perm("members.export_subject_access")
+
+    @action(
+        description=_("Subject-access export"),
+        url_path="subject-access",
+        icon="person_search",
+        permissions=["subject_access"],
+    )
+    def subject_access(self, request, object_id):
+        """The page offering the export; ``?as=html`` shows the readable page (in
+        ``?language=…``, else the contact's language), ``?as=json`` downloads the file.
+        Each of the two is recorded in the access log."""
+        contact = self.get_object(request, unquote(str(object_id)))
+        if contact is None:
+            raise Http404
+        output = request.GET.get("as")
+        if output in (HTML, JSON):
+            content = subject_access_produce(
+                contact=contact,
+                output=output,
+                channel="back office",
+                include_restricted=request.user.has_perm(timeline_selectors.VIEW_RESTRICTED),
+                acting_user=request.user,
+                language=request.GET.get("language"),
+            )
+            if output == HTML:
+                return HttpResponse(content, content_type="text/html; charset=utf-8")
+            response = HttpResponse(content, content_type="application/json; charset=utf-8")
+            filename = subject_access_filename(contact, "json")
+            response["Content-Disposition"] = f'attachment; filename="{filename}"'
+            return response
+        base = reverse("admin:members_contact_subject_access", args=[contact.pk])
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Subject-access export"),
+            "subtitle": str(contact),
+            "opts": self.model._meta,
+            "original": contact,
+            "contact": contact,
+            "change_url": reverse("admin:members_contact_change", args=[contact.pk]),
+            "json_url": f"{base}?{urlencode({'as': JSON})}",
+            "html_base": base,
+            "default_language": page_language(contact),
+            "languages": [
+                (code, name) for code, name in settings.LANGUAGES if code in settings.MAIL_LANGUAGES
+            ],
+        }
+        return TemplateResponse(request, "members/admin/subject_access.html", context)
 
     @admin.action(description=_("Merge two contacts…"), permissions=["change"])
     def merge_contacts(self, request, queryset):

@@ -202,6 +202,12 @@ class Contact(TimeStampedModel):
         ordering = ["family_name", "given_name", "id"]
         verbose_name = _("contact")
         verbose_name_plural = _("contacts")
+        permissions = [
+            (
+                "export_subject_access",
+                _("Can export everything held about a contact (subject access)"),
+            ),
+        ]
         constraints = [
             models.UniqueConstraint(
                 Lower("email"),

@@ -1,12 +1,38 @@
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from django.http import HttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
+from rest_framework.decorators import action
+from rest_framework.renderers import BaseRenderer, JSONRenderer
 
 from api import selectors
+from api.authentication import api_client_of
 from api.filters.directory import ContactFilter
+from api.permissions import ApiAccess, PrivacyReadScope, may_see_restricted
 from api.serializers.directory import ContactInputSerializer, ContactSerializer
+from api.serializers.subject_access import SubjectAccessSerializer
 from api.views.base import ApiViewSet, CreateMixin, ListMixin, RetrieveMixin, UpdateMixin
 from api.views.upsert import ExternalRefUpsertMixin
 from members import services
 from members.models import Contact
+from members.subject_access import subject_access_filename
+from members.subject_access.services import HTML, JSON, subject_access_produce
+
+
+class SubjectAccessHTMLRenderer(BaseRenderer):
+    """Chooses the readable page (``?format=html`` or ``Accept: text/html``); the view
+    renders it. Errors are answered in JSON whatever was asked for."""
+
+    media_type = "text/html"
+    format = "html"
+    charset = "utf-8"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        return data
 
 
 @extend_schema_view(
@@ -39,6 +65,68 @@ class ContactViewSet(
 
     def get_queryset(self):
         return selectors.contact_list()
+
+    @extend_schema(
+        summary="Export everything held about a contact (subject access)",
+        description=(
+            "The contact's subject-access export: directory data, affiliations, invitations "
+            "and answers, attendance, consultations, follow-ups, mail sent to them, delivery "
+            "reports, merges, focal-point hand-overs and the history of all of these, as one "
+            "JSON document (or the readable page with `?format=html` or `Accept: text/html`, "
+            "in `?language=en|ru`, else the contact's language). Needs a token with the scope "
+            "`privacy:read` (not implied by any other scope), or a staff session with "
+            "`members.export_subject_access`. Every export is recorded in the access log."
+        ),
+        parameters=[
+            OpenApiParameter(
+                "format", OpenApiTypes.STR, enum=[JSON, HTML], description="Default: json."
+            ),
+            OpenApiParameter(
+                "language",
+                OpenApiTypes.STR,
+                description="Language of the HTML page (en, ru); ignored for JSON.",
+            ),
+        ],
+        responses={
+            (200, "application/json"): OpenApiResponse(SubjectAccessSerializer),
+            (200, "text/html"): OpenApiResponse(OpenApiTypes.STR, description="The page."),
+        },
+    )
+    @action(
+        detail=True,
+        methods=["get"],
+        url_path="subject-access",
+        permission_classes=[ApiAccess, PrivacyReadScope],
+        renderer_classes=[JSONRenderer, SubjectAccessHTMLRenderer],
+        filter_backends=[],
+        pagination_class=None,
+    )
+    def subject_access(self, request, *args, **kwargs):
+        contact = self.get_object()
+        output = HTML if isinstance(request.accepted_renderer, SubjectAccessHTMLRenderer) else JSON
+        content = subject_access_produce(
+            contact=contact,
+            output=output,
+            channel="API",
+            include_restricted=may_see_restricted(request),
+            acting_user=self.acting_user,
+            api_client=api_client_of(request),
+            language=request.query_params.get("language"),
+        )
+        if output == HTML:
+            return HttpResponse(content, content_type="text/html; charset=utf-8")
+        response = HttpResponse(content, content_type="application/json")
+        filename = subject_access_filename(contact, "json")
+        response["Content-Disposition"] = f'inline; filename="{filename}"'
+        return response
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        if getattr(response, "exception", False) and isinstance(
+            getattr(request, "accepted_renderer", None), SubjectAccessHTMLRenderer
+        ):
+            request.accepted_renderer = JSONRenderer()
+            request.accepted_media_type = JSONRenderer.media_type
+        return super().finalize_response(request, response, *args, **kwargs)
 
     def perform_create(self, data: dict) -> Contact:
         return services.contact_create(**data, acting_user=self.acting_user)

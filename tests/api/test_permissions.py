@@ -91,6 +91,20 @@ ENDPOINTS = [
     ("get", "/api/v1/consultations/", None, READ),
     ("get", "/api/v1/follow-ups/", None, READ),
     ("post", "/api/v1/follow-ups/", lambda n: {"title": f"Call back {n}"}, CREATE),
+    # Everything held about one person: scope privacy:read (tests/api/test_subject_access.py)
+    # or members.export_subject_access; no other token, not even a restricted one.
+    (
+        "get",
+        "/api/v1/contacts/{contact}/subject-access/",
+        None,
+        (401, 403, 200, 403, 403, 403, 401, 401),
+    ),
+    (
+        "get",
+        "/api/v1/contacts/987654/subject-access/",
+        None,
+        (401, 403, 404, 403, 403, 403, 401, 401),
+    ),
     # An API client's own subscriptions: staff sessions have none.
     ("get", "/api/v1/webhooks/", None, (401, 403, 403, 200, 200, 200, 401, 401)),
     # Public: no credentials needed (nor checked); an unknown link is a 404 for everyone.

@@ -417,6 +417,22 @@ CUSTOM_PAGES = [
         post={"format": "0", "resource": "0", "contactresource_email": "on"},
     ),
     Page("contact:import", _u("admin:members_contact_import"), _gate(WRITERS[DOMAIN])),
+    # Everything held about one person (members.export_subject_access): exporters only.
+    Page(
+        "contact:subject-access",
+        _u("admin:members_contact_subject_access", "contact"),
+        _gate(EXPORTERS),
+    ),
+    Page(
+        "contact:subject-access(html)",
+        lambda w: reverse("admin:members_contact_subject_access", args=[w.contact.pk]) + "?as=html",
+        _gate(EXPORTERS),
+    ),
+    Page(
+        "contact:subject-access(json)",
+        lambda w: reverse("admin:members_contact_subject_access", args=[w.contact.pk]) + "?as=json",
+        _gate(EXPORTERS),
+    ),
     Page(
         "consultation:changelist+restricted",
         _u("admin:meetings_consultation_changelist"),

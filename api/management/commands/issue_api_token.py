@@ -1,6 +1,6 @@
 """``python manage.py issue_api_token <client-name> --scope read|write [--restricted]
-[--expires-days N]``: create the API client, or rotate its token, and print the token as the
-last line of the output (shown once; only its hash is stored)."""
+[--privacy-read] [--expires-days N]``: create the API client, or rotate its token, and print
+the token as the last line of the output (shown once; only its hash is stored)."""
 
 import datetime
 
@@ -23,6 +23,12 @@ class Command(BaseCommand):
             help="May also read restricted consultations and export personal data.",
         )
         parser.add_argument(
+            "--privacy-read",
+            action="store_true",
+            help="Scope privacy:read: may read subject-access exports (everything held about "
+            "one person). Not implied by any other option.",
+        )
+        parser.add_argument(
             "--expires-days", type=int, default=None, help="Days until the token expires."
         )
         parser.add_argument("--contact-email", default=None, help="Told when webhooks fail.")
@@ -36,6 +42,7 @@ class Command(BaseCommand):
                 name=name,
                 scope=scope,
                 restricted=restricted,
+                privacy_read=options.get("privacy_read", False),
                 expires_in=datetime.timedelta(days=expires_days) if expires_days else None,
                 contact_email=options.get("contact_email"),
                 acting_user=None,
@@ -46,7 +53,8 @@ class Command(BaseCommand):
         expiry = client.expires_at.isoformat() if client.expires_at else "never"
         self.stdout.write(
             f"{verb} API client “{client.name}” (scope {client.scope}"
-            f"{', restricted' if client.restricted else ''}; expires {expiry})."
+            f"{', restricted' if client.restricted else ''}"
+            f"{', privacy:read' if client.privacy_read else ''}; expires {expiry})."
         )
         self.stdout.write("Send it as 'Authorization: Bearer <token>'. It is shown only once:")
         self.stdout.write(token)
