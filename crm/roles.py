@@ -20,6 +20,8 @@ ADMINISTRATORS = "Administrators"
 
 DOMAIN_APPS = ["members", "meetings", "events", "mail"]
 RESTRICTED = ("meetings", "view_restricted_consultation")
+# Erasing a contact's personal data (members.erasure): coordinators and administrators.
+ERASE = ("members", "erase_contact")
 
 
 def _coordinator_permissions() -> Q:
@@ -28,6 +30,8 @@ def _coordinator_permissions() -> Q:
         | Q(content_type__app_label="django_celery_beat", codename__startswith="view_")
         # The access log is read by coordinators; nobody edits it.
         | Q(content_type__app_label="crm", codename="view_accesslogentry")
+        # Already part of the members app; named so that the grant is explicit.
+        | Q(content_type__app_label=ERASE[0], codename=ERASE[1])
     )
 
 

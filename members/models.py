@@ -195,6 +195,10 @@ class Contact(TimeStampedModel):
     external_ref = models.CharField(
         _("external reference"), max_length=100, null=True, blank=True, unique=True
     )
+    # Set by members.erasure.contact_erase: the row is a placeholder kept for the counts.
+    erased_at = models.DateTimeField(
+        _("personal data erased on"), null=True, blank=True, editable=False, db_index=True
+    )
 
     history = HistoricalRecords(excluded_fields=["updated_at"])
 
@@ -202,6 +206,9 @@ class Contact(TimeStampedModel):
         ordering = ["family_name", "given_name", "id"]
         verbose_name = _("contact")
         verbose_name_plural = _("contacts")
+        permissions = [
+            ("erase_contact", _("Can erase a contact's personal data")),
+        ]
         constraints = [
             models.UniqueConstraint(
                 Lower("email"),
@@ -221,6 +228,10 @@ class Contact(TimeStampedModel):
     @property
     def has_opted_out(self) -> bool:
         return self.mail_opt_out_at is not None
+
+    @property
+    def is_erased(self) -> bool:
+        return self.erased_at is not None
 
 
 class AffiliationQuerySet(models.QuerySet):

@@ -70,6 +70,12 @@ def message_create(
     commits. A message to an address on hold (bounces, complaint) — even an essential one — or
     a non-essential message to a contact who opted out is kept as *suppressed* and never sent.
     """
+    if contact is not None and contact.is_erased:
+        # Their address is gone, and one given explicitly must not revive mail to them.
+        raise ApplicationError(
+            _("This contact's personal data was erased; no mail is sent to them."),
+            field="contact",
+        )
     to_email = (to_email or (contact.email if contact else "")).strip().lower()
     if not to_email:
         raise ApplicationError(_("This contact has no e-mail address."), field="to_email")
