@@ -453,3 +453,53 @@ def contact_erase(
     )
     webhook_emit("contact.erased", contact)
     return contact
+
+
+def contact_erasure_preview(contact: Contact) -> list[tuple[str, int]]:
+    """What an erasure of ``contact`` will touch, as (what, how many) for the confirmation
+    page. Counts only, no content."""
+    from api.models_webhooks import WebhookDelivery
+    from crm.mail.models import AddressHold, DeliveryEvent, OutgoingMessage
+    from meetings.models import Consultation, FollowUp, Invitation, PlusOne
+
+    needles = _collect(contact)
+    messages = OutgoingMessage.objects.filter(Q(contact=contact) | Q(to_email__in=needles.emails))
+    rows = [
+        (_("history entries of the contact"), Contact.history.filter(id__in=needles.ids).count()),
+        (_("roles (kept, job titles cleared)"), contact.affiliations.count()),
+        (
+            _("invitations (kept, needs and notes cleared)"),
+            Invitation.objects.filter(contact=contact).count(),
+        ),
+        (
+            _("guests they registered (names and addresses cleared)"),
+            PlusOne.objects.filter(invitation__contact=contact).count(),
+        ),
+        (
+            _("consultations they took part in (kept, their names removed from the text)"),
+            Consultation.objects.filter(contacts=contact).count(),
+        ),
+        (
+            _("follow-ups they own (kept, their names removed)"),
+            FollowUp.objects.filter(owner_contact=contact).count(),
+        ),
+        (_("e-mails to them (address, text and attachments cleared)"), messages.count()),
+        (
+            _("delivery reports for their address"),
+            DeliveryEvent.objects.filter(
+                Q(message__in=messages) | Q(recipient__in=needles.emails)
+            ).count(),
+        ),
+        (
+            _("address holds (released, address cleared)"),
+            AddressHold.objects.filter(Q(contact=contact) | Q(email__in=needles.emails)).count(),
+        ),
+        (
+            _("webhook deliveries about them (responses cleaned)"),
+            WebhookDelivery.objects.filter(
+                object_type="contact", object_id__in=needles.ids
+            ).count(),
+        ),
+        (_("merged duplicates"), len(needles.ids) - 1),
+    ]
+    return [(label, count) for label, count in rows if count]
