@@ -4,11 +4,13 @@ erases them, then searches every text column of every table for their names and 
 import datetime
 
 import pytest
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.core.files.base import ContentFile
 from django.db import connection
 from django.db.models import Count
+from django.urls import reverse
 from django.utils import timezone
 
 from api.models import IdempotencyRecord
@@ -377,3 +379,80 @@ def test_another_person_with_the_same_first_name_keeps_it():
     contact_erase(contact=contact, acting_user=staff, reason="Request")
     namesake.refresh_from_db()
     assert namesake.full_name == f"{GIVEN} Otherperson"
+
+
+# --- The back office ------------------------------------------------------------------------
+
+
+def _post_erase(client, contact, **extra):
+    return client.post(
+        reverse("admin:members_contact_changelist"),
+        {"action": "erase_personal_data", ACTION_CHECKBOX_NAME: [str(contact.pk)], **extra},
+    )
+
+
+def test_the_confirmation_page_says_what_goes_and_that_it_is_final(coordinator_client):
+    contact = ContactFactory(given_name="Hilde", family_name="Confirmsen")
+    AffiliationFactory(contact=contact)
+    response = _post_erase(coordinator_client, contact)
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "cannot be undone" in page
+    assert "roles (kept, job titles cleared): 1" in page
+    assert 'name="confirm"' in page
+    contact.refresh_from_db()
+    assert not contact.is_erased
+
+
+@pytest.mark.parametrize("word", ["erase", "yes", "0"])
+def test_a_wrong_confirmation_erases_nothing(coordinator_client, word):
+    contact = ContactFactory()
+    response = _post_erase(coordinator_client, contact, apply="1", confirm=word, reason="Asked")
+    assert response.status_code == 200
+    assert response.context["form"].errors["confirm"]
+    contact.refresh_from_db()
+    assert not contact.is_erased
+
+
+@pytest.mark.parametrize("confirmation", ["ERASE", "id"])
+def test_erasing_from_the_back_office(coordinator_client, coordinator, confirmation):
+    contact = ContactFactory(given_name="Hilde", family_name="Confirmsen")
+    word = str(contact.pk) if confirmation == "id" else "ERASE"
+    response = _post_erase(coordinator_client, contact, apply="1", confirm=word, reason="Asked")
+    assert response.status_code == 302
+    contact.refresh_from_db()
+    assert contact.is_erased
+    entry = AccessLogEntry.objects.get(action=AccessLogEntry.Action.ERASURE)
+    assert entry.user == coordinator
+    # Marked in the list, and read-only.
+    listing = coordinator_client.get(reverse("admin:members_contact_changelist"))
+    assert f"contact #{contact.pk}" in listing.content.decode()
+    change = coordinator_client.get(reverse("admin:members_contact_change", args=[contact.pk]))
+    assert 'name="_save"' not in change.content.decode()
+
+
+def test_one_contact_at_a_time(coordinator_client):
+    first, second = ContactFactory(), ContactFactory()
+    response = coordinator_client.post(
+        reverse("admin:members_contact_changelist"),
+        {
+            "action": "erase_personal_data",
+            ACTION_CHECKBOX_NAME: [str(first.pk), str(second.pk)],
+            "apply": "1",
+            "confirm": "ERASE",
+            "reason": "Asked",
+        },
+    )
+    assert response.status_code == 302
+    assert not Contact.objects.filter(erased_at__isnull=False).exists()
+
+
+def test_the_erasure_is_announced_to_webhook_subscribers():
+    client, _token = api_client_issue_token(name="hooks", scope="read", acting_user=None)
+    WebhookSubscription.objects.create(
+        client=client, url="https://hooks.example.org/x", event_types=["contact.erased"]
+    )
+    contact = ContactFactory()
+    contact_erase(contact=contact, acting_user=None, reason="Asked")
+    delivery = WebhookDelivery.objects.get(event_type="contact.erased")
+    assert delivery.object_id == contact.pk
