@@ -281,6 +281,7 @@ def _clear_known_fields(contact: Contact, needles: Needles) -> list[int]:
     """Clear the fields that hold personal data by definition. Returns the message ids."""
     from crm.mail.models import AddressHold, DeliveryEvent, OutgoingMessage
     from meetings.models import Invitation, PlusOne
+    from meetings.models.invitations import new_token
 
     ids = needles.ids
     placeholder = {
@@ -296,6 +297,9 @@ def _clear_known_fields(contact: Contact, needles: Needles) -> list[int]:
     Affiliation.history.filter(contact_id__in=ids).update(job_title="")
     free_text = {"dietary": "", "accessibility": "", "other_needs": "", "note": ""}
     Invitation.objects.filter(contact=contact).update(**free_text)
+    # The personal links in old mail stop working: nobody answers for an erased person.
+    for pk in Invitation.objects.filter(contact=contact).values_list("pk", flat=True):
+        Invitation.objects.filter(pk=pk).update(token=new_token(), token_issued_at=timezone.now())
     Invitation.history.filter(contact_id__in=ids).update(**free_text)
     invitation_ids = _invitation_ids(needles)
     guest = {"name": _("Guest"), "email": ""}

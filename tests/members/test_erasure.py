@@ -39,6 +39,7 @@ from tests.factories import (
     AffiliationFactory,
     ContactFactory,
     EventFactory,
+    InvitationFactory,
     MeetingFactory,
     OrganizationFactory,
     UserFactory,
@@ -354,6 +355,14 @@ def test_an_erased_contact_is_not_mailed_merged_or_erased_twice():
         contact_erase(contact=contact, acting_user=staff, reason="Again")
     with pytest.raises(ApplicationError):
         services.contact_update(contact=contact, acting_user=staff, given_name="Back")
+
+
+def test_their_personal_links_stop_working(client):
+    invitation = InvitationFactory()
+    old_path = invitation.rsvp_path
+    assert client.get(old_path).status_code == 200
+    contact_erase(contact=invitation.contact, acting_user=None, reason="Asked")
+    assert client.get(old_path).status_code == 404
 
 
 def test_queued_mail_to_them_is_suppressed():
