@@ -62,6 +62,11 @@ MIN_FULL_NAME = 5
 # Not a letter or digit: "Quixwell" is found in "notes_Quixwell.pdf" but not in "Quixwells".
 _BEFORE = r"(?<![^\W_])"
 _AFTER = r"(?![^\W_])"
+# An address is not part of a longer one: "anna@x.org" is not found in "joanna@x.org.uk".
+_EMAIL_BEFORE = r"(?<![\w.+-])"
+_EMAIL_AFTER = r"(?![\w-]|\.[^\W_])"
+_PHONE_BEFORE = r"(?<![\d+])"
+_PHONE_AFTER = r"(?!\d)"
 
 
 def placeholder_family_name(pk: int) -> str:
@@ -86,7 +91,18 @@ class Needles:
         return sorted(pairs, key=lambda pair: -len(pair[0]))
 
     def patterns(self, *, linked: bool) -> list[tuple[re.Pattern, str]]:
-        compiled = [(re.compile(re.escape(n), re.IGNORECASE), r) for n, r in self.everywhere()]
+        """Regular expressions for the needles, each bounded so that it does not match
+        inside a longer name, address or number of somebody else."""
+        bounds = {
+            EMAIL_PLACEHOLDER: (_EMAIL_BEFORE, _EMAIL_AFTER),
+            NAME_PLACEHOLDER: (_BEFORE, _AFTER),
+            PHONE_PLACEHOLDER: (_PHONE_BEFORE, _PHONE_AFTER),
+        }
+        compiled = []
+        for needle, replacement in self.everywhere():
+            before, after = bounds[replacement]
+            regex = re.compile(before + re.escape(needle) + after, re.IGNORECASE)
+            compiled.append((regex, replacement))
         if linked:
             for token in sorted(self.tokens, key=len, reverse=True):
                 regex = re.compile(_BEFORE + re.escape(token) + _AFTER, re.IGNORECASE)

@@ -381,13 +381,28 @@ def test_erasure_needs_a_reason():
         contact_erase(contact=ContactFactory(), acting_user=None, reason=" ")
 
 
-def test_another_person_with_the_same_first_name_keeps_it():
+def test_other_people_keep_their_names_and_addresses():
+    """Only the person goes: a namesake's first name, a longer name or address containing
+    theirs, stay."""
     staff = UserFactory(is_staff=True)
-    namesake = ContactFactory(given_name=GIVEN, family_name="Otherperson")
-    contact = ContactFactory(given_name=GIVEN, family_name=FAMILY)
+    contact = ContactFactory(given_name="Anna", family_name="Berg", email="anna@example.org")
+    namesake = ContactFactory(given_name="Anna", family_name="Otherperson")
+    longer = ContactFactory(
+        given_name="Joanna", family_name="Bergman", email="joanna@example.org.uk"
+    )
+    followup_create(
+        acting_user=staff,
+        title="Write to Joanna Bergman (joanna@example.org.uk) and Anna Berg (anna@example.org).",
+        owner_user=staff,
+    )
     contact_erase(contact=contact, acting_user=staff, reason="Request")
     namesake.refresh_from_db()
-    assert namesake.full_name == f"{GIVEN} Otherperson"
+    longer.refresh_from_db()
+    assert namesake.full_name == "Anna Otherperson"
+    assert (longer.full_name, longer.email) == ("Joanna Bergman", "joanna@example.org.uk")
+    assert FollowUp.objects.get().title == (
+        "Write to Joanna Bergman (joanna@example.org.uk) and [erased] ([erased e-mail])."
+    )
 
 
 # --- The back office ------------------------------------------------------------------------
