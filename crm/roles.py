@@ -21,6 +21,8 @@ ADMINISTRATORS = "Administrators"
 
 DOMAIN_APPS = ["members", "meetings", "events", "mail"]
 RESTRICTED = ("meetings", "view_restricted_consultation")
+# Erasing a contact's personal data (members.erasure): coordinators and administrators.
+ERASE = ("members", "erase_contact")
 
 
 def _coordinator_permissions() -> Q:
@@ -32,6 +34,8 @@ def _coordinator_permissions() -> Q:
         | Q(content_type__app_label="crm", codename__in=["view_accesslogentry", "view_activity"])
         # Named although DOMAIN_APPS covers it: everything held about one person, at once.
         | Q(content_type__app_label="members", codename="export_subject_access")
+        # Already part of the members app; named so that the grant is explicit.
+        | Q(content_type__app_label=ERASE[0], codename=ERASE[1])
     )
 
 

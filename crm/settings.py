@@ -190,6 +190,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "crm.mail.tasks.dispatch_outbox",
         "schedule": env.float("OUTBOX_DISPATCH_INTERVAL_SECONDS", default=60.0),
     },
+    # Retention (docs/privacy.md): purge old outbox bodies, count the erasure candidates.
+    "retention": {
+        "task": "members.tasks.retention_pass",
+        "schedule": env.float("RETENTION_INTERVAL_SECONDS", default=24 * 60 * 60.0),
+    },
 }
 
 # --- Outbox -------------------------------------------------------------------------------
@@ -211,6 +216,17 @@ OUTBOX_SCHEDULERS = [
     "meetings.followup_reminders.schedule_followup_reminders",
     "api.webhooks.services.schedule_due_webhooks",  # enqueues due webhook retries
 ]
+# The embedded default has no beat: its outbox pass (send_due_mail --every) purges old
+# outbox bodies too (an idempotent UPDATE, cheap when nothing is due).
+if not CELERY_BROKER_URL:
+    OUTBOX_SCHEDULERS.append("members.tasks.schedule_retention")
+
+# --- Retention (docs/privacy.md) ----------------------------------------------------------
+# Text and HTML of outbox messages in a final state are purged after this many days.
+RETENTION_OUTBOX_BODY_DAYS = env.int("RETENTION_OUTBOX_BODY_DAYS", default=180)
+# Contacts without a current role and without activity for this many years are listed for a
+# coordinator to erase ("Erasure candidates" on the contact list); nothing is erased by itself.
+RETENTION_INACTIVE_CONTACT_YEARS = env.int("RETENTION_INACTIVE_CONTACT_YEARS", default=3)
 
 # --- Delivery events (django-anymail tracking webhooks) -----------------------------------
 # The provider POSTs bounces and complaints to /mail/anymail/mailgun/tracking/. The endpoint

@@ -32,10 +32,15 @@ from meetings.models import FocalPointSuccession
 from meetings.services import succession as succession_services
 from members import services
 from members import timeline as timeline_selectors
-from members.forms import ContactAdminForm, MergeForm, StatusChangeForm
+from members.erasure import contact_erase, contact_erasure_preview
+from members.forms import ContactAdminForm, EraseForm, MergeForm, StatusChangeForm
 from members.models import Affiliation, Contact, ContactMerge, MembershipChange, Organization
 from members.resources import ContactResource, OrganizationResource
-from members.selectors import contact_possible_duplicates, current_focal_point
+from members.selectors import (
+    contact_erasure_candidates,
+    contact_possible_duplicates,
+    current_focal_point,
+)
 from members.subject_access import subject_access_filename
 from members.subject_access.page import page_language
 from members.subject_access.services import HTML, JSON, subject_access_produce
@@ -490,6 +495,24 @@ class OrganizationAdmin(
         return TemplateResponse(request, "members/admin/succession.html", context)
 
 
+class ErasureFilter(admin.SimpleListFilter):
+    """Retention: contacts without a current role and without activity for
+    ``RETENTION_INACTIVE_CONTACT_YEARS``, for a coordinator to erase; and the erased ones."""
+
+    title = _("erasure")
+    parameter_name = "erasure"
+
+    def lookups(self, request, model_admin):
+        return [("candidates", _("Erasure candidates")), ("erased", _("Erased"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "candidates":
+            return queryset.filter(pk__in=contact_erasure_candidates().values("pk"))
+        if self.value() == "erased":
+            return queryset.filter(erased_at__isnull=False)
+        return queryset
+
+
 @admin.register(Contact)
 class ContactAdmin(
     AffiliationSaveMixin,
@@ -514,12 +537,14 @@ class ContactAdmin(
         "display_organizations",
         "preferred_language",
         "display_opt_out",
+        "display_erased",
     )
     list_display_links = ("family_name", "given_name")
     list_filter = (
         ("affiliations__role", ChoicesDropdownFilter),
         ("preferred_language", ChoicesDropdownFilter),
         ("affiliations__organization", RelatedDropdownFilter),
+        ErasureFilter,
     )
     list_filter_submit = True
     search_fields = (
@@ -531,18 +556,36 @@ class ContactAdmin(
     )
     search_help_text = _("Name, e-mail, or organisation name or acronym.")
     list_per_page = 50
-    readonly_fields = ("mail_opt_out_at", "possible_duplicates", "created_at", "updated_at")
+    readonly_fields = (
+        "mail_opt_out_at",
+        "erased_at",
+        "possible_duplicates",
+        "created_at",
+        "updated_at",
+    )
     fieldsets = (
         (None, {"fields": ("salutation", "given_name", "family_name", "email", "phone")}),
         (
             _("Communication"),
             {"fields": ("preferred_language", "time_zone", "opted_out", "mail_opt_out_at")},
         ),
-        (_("Notes"), {"fields": ("notes", "possible_duplicates", "created_at", "updated_at")}),
+        (
+            _("Notes"),
+            {"fields": ("notes", "possible_duplicates", "erased_at", "created_at", "updated_at")},
+        ),
     )
     inlines = [ContactAffiliationInline]
-    actions = ["merge_contacts"]
+    actions = ["merge_contacts", "erase_personal_data"]
     actions_detail = ["subject_access"]
+
+    def has_change_permission(self, request, obj=None):
+        # An erased contact is a placeholder kept for the counts: nothing to edit.
+        if obj is not None and obj.is_erased:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_erase_permission(self, request) -> bool:
+        return request.user.has_perm("members.erase_contact")
 
     def get_queryset(self, request):
         return (
@@ -575,6 +618,10 @@ class ContactAdmin(
     @display(description=_("opted out"), boolean=True)
     def display_opt_out(self, obj):
         return obj.has_opted_out
+
+    @display(description=_("erased"), boolean=True)
+    def display_erased(self, obj):
+        return obj.is_erased
 
     @display(description=_("possible duplicates"))
     def possible_duplicates(self, obj):
@@ -720,6 +767,47 @@ class ContactAdmin(
             "opts": self.model._meta,
         }
         return TemplateResponse(request, "members/admin/merge_contacts.html", context)
+
+    @admin.action(description=_("Erase personal data…"), permissions=["erase"])
+    def erase_personal_data(self, request, queryset):
+        """One contact at a time, after a confirmation page saying what goes; cannot be
+        undone."""
+        if queryset.count() != 1:
+            messages.error(request, _("Select exactly one contact to erase."))
+            return None
+        contact = queryset.get()
+        if contact.is_erased:
+            messages.error(request, _("This contact's personal data has already been erased."))
+            return None
+        if "apply" in request.POST:
+            form = EraseForm(request.POST, contact=contact)
+            if form.is_valid():
+                try:
+                    contact_erase(
+                        contact=contact,
+                        acting_user=request.user,
+                        reason=form.cleaned_data["reason"],
+                    )
+                except ApplicationError as exc:
+                    messages.error(request, str(exc))
+                else:
+                    messages.success(
+                        request,
+                        _("The personal data of contact #%(id)s was erased.") % {"id": contact.pk},
+                    )
+                return None
+        else:
+            form = EraseForm(contact=contact)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Erase personal data"),
+            "form": form,
+            "contact": contact,
+            "preview": contact_erasure_preview(contact),
+            "action_checkbox_name": ACTION_CHECKBOX_NAME,
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "members/admin/erase_contact.html", context)
 
 
 @admin.register(ContactMerge)

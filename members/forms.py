@@ -80,3 +80,33 @@ class MergeForm(forms.Form):
     def __init__(self, *args, contacts, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["keep"].queryset = contacts
+
+
+class EraseForm(forms.Form):
+    """Confirmation of an erasure: the word ERASE or the contact's id, and why."""
+
+    confirm = forms.CharField(
+        label=_("Type ERASE or the contact's id to confirm"),
+        max_length=20,
+    )
+    reason = forms.CharField(
+        label=_("Reason"),
+        max_length=200,
+        widget=UnfoldAdminTextareaWidget(attrs={"rows": 2}),
+        help_text=_(
+            "Why, e.g. “request by e-mail of 3 December”. Do not write the person's name: "
+            "this goes to the access log."
+        ),
+    )
+
+    def __init__(self, *args, contact: Contact, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.contact = contact
+
+    def clean_confirm(self) -> str:
+        value = self.cleaned_data["confirm"].strip()
+        if value != "ERASE" and value != str(self.contact.pk):
+            raise forms.ValidationError(
+                _("Type ERASE (in capitals) or %(id)s to confirm.") % {"id": self.contact.pk}
+            )
+        return value

@@ -195,6 +195,10 @@ class Contact(TimeStampedModel):
     external_ref = models.CharField(
         _("external reference"), max_length=100, null=True, blank=True, unique=True
     )
+    # Set by members.erasure.contact_erase: the row is a placeholder kept for the counts.
+    erased_at = models.DateTimeField(
+        _("personal data erased on"), null=True, blank=True, editable=False, db_index=True
+    )
 
     history = AuditedHistory(excluded_fields=["updated_at"])
 
@@ -207,6 +211,7 @@ class Contact(TimeStampedModel):
                 "export_subject_access",
                 _("Can export everything held about a contact (subject access)"),
             ),
+            ("erase_contact", _("Can erase a contact's personal data")),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -227,6 +232,10 @@ class Contact(TimeStampedModel):
     @property
     def has_opted_out(self) -> bool:
         return self.mail_opt_out_at is not None
+
+    @property
+    def is_erased(self) -> bool:
+        return self.erased_at is not None
 
 
 class AffiliationQuerySet(models.QuerySet):

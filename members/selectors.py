@@ -1,9 +1,12 @@
 """Reads from the member directory, with the joins callers need already applied."""
 
+import datetime
 import unicodedata
 from difflib import SequenceMatcher
 
-from django.db.models import Prefetch, QuerySet
+from django.conf import settings
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.utils import timezone
 
 from members.models import Affiliation, Contact, MembershipChange, Organization
 
@@ -81,3 +84,38 @@ def contact_possible_duplicates(
         if SequenceMatcher(None, key, _name_key(c.given_name, c.family_name)).ratio()
         >= NAME_SIMILARITY_THRESHOLD
     ]
+
+
+def contact_erasure_candidates(
+    *, years: int | None = None, now: datetime.datetime | None = None
+) -> QuerySet[Contact]:
+    """Contacts a coordinator may want to erase (retention): not erased, no current
+    affiliation, and no activity for ``years`` (``RETENTION_INACTIVE_CONTACT_YEARS``): no
+    edit of the contact or its roles, no invitation created or answered, no consultation
+    held with them, no follow-up they own changed, no mail to them."""
+    from crm.mail.models import OutgoingMessage
+    from meetings.models import Consultation, FollowUp, Invitation
+
+    years = settings.RETENTION_INACTIVE_CONTACT_YEARS if years is None else years
+    now = now or timezone.now()
+    since = now - datetime.timedelta(days=round(365.25 * years))
+    today = timezone.localdate(now)
+    current = Affiliation.objects.current(on=today).filter(contact=OuterRef("pk"))
+    recent_role = Affiliation.objects.filter(contact=OuterRef("pk"), updated_at__gte=since)
+    recent_invitation = Invitation.objects.filter(contact=OuterRef("pk")).filter(
+        Q(created_at__gte=since) | Q(answered_at__gte=since) | Q(updated_at__gte=since)
+    )
+    recent_consultation = Consultation.objects.filter(
+        contacts=OuterRef("pk"), held_on__gte=since.date()
+    )
+    recent_followup = FollowUp.objects.filter(owner_contact=OuterRef("pk"), updated_at__gte=since)
+    recent_mail = OutgoingMessage.objects.filter(contact=OuterRef("pk"), created_at__gte=since)
+    return (
+        Contact.objects.filter(erased_at__isnull=True, updated_at__lt=since)
+        .exclude(Exists(current))
+        .exclude(Exists(recent_role))
+        .exclude(Exists(recent_invitation))
+        .exclude(Exists(recent_consultation))
+        .exclude(Exists(recent_followup))
+        .exclude(Exists(recent_mail))
+    )

@@ -302,6 +302,8 @@ def contact_update(
     unknown = set(fields) - set(CONTACT_FIELDS)
     if unknown:
         raise ApplicationError(_("These fields cannot be changed here: %s") % ", ".join(unknown))
+    if contact.is_erased:
+        raise ApplicationError(_("An erased contact cannot be changed."))
     if "email" in fields:
         fields["email"] = normalize_email(fields["email"])
         _check_email_free(fields["email"], exclude_pk=contact.pk)
@@ -417,6 +419,8 @@ def contact_merge(
         raise ApplicationError(_("A contact cannot be merged into itself."))
     source = Contact.objects.select_for_update().get(pk=source.pk)
     target = Contact.objects.select_for_update().get(pk=target.pk)
+    if source.is_erased or target.is_erased:
+        raise ApplicationError(_("An erased contact cannot be merged."))
     moved: dict[str, int] = {}
 
     # Affiliations: a role the target already holds at the same organisation is not doubled.

@@ -70,6 +70,12 @@ def message_create(
     commits. A message to an address on hold (bounces, complaint) — even an essential one — or
     a non-essential message to a contact who opted out is kept as *suppressed* and never sent.
     """
+    if contact is not None and contact.is_erased:
+        # Their address is gone, and one given explicitly must not revive mail to them.
+        raise ApplicationError(
+            _("This contact's personal data was erased; no mail is sent to them."),
+            field="contact",
+        )
     to_email = (to_email or (contact.email if contact else "")).strip().lower()
     if not to_email:
         raise ApplicationError(_("This contact has no e-mail address."), field="to_email")
@@ -431,3 +437,23 @@ def address_hold_release(*, email: str, acting_user: AbstractBaseUser | None) ->
     hold.released_by = acting_user if getattr(acting_user, "is_authenticated", False) else None
     hold.save(update_fields=["released_at", "released_by", "updated_at"])
     return hold
+
+
+@transaction.atomic
+def messages_purge_bodies(
+    *, older_than_days: int | None = None, now: datetime.datetime | None = None
+) -> int:
+    """Retention: empty the text, HTML and attachments of messages in a final state (sent,
+    failed, suppressed, unknown) that reached it more than ``older_than_days`` ago
+    (``RETENTION_OUTBOX_BODY_DAYS``). The row, subject, status and dates stay, so the outbox
+    still shows what was sent to whom and when. Idempotent; returns how many were purged."""
+    days = settings.RETENTION_OUTBOX_BODY_DAYS if older_than_days is None else older_than_days
+    cutoff = (now or timezone.now()) - datetime.timedelta(days=days)
+    return (
+        OutgoingMessage.objects.filter(status__in=FINAL)
+        .filter(
+            models.Q(sent_at__lt=cutoff) | models.Q(sent_at__isnull=True, updated_at__lt=cutoff)
+        )
+        .filter(~models.Q(body_text="") | ~models.Q(body_html="") | ~models.Q(attachments=[]))
+        .update(body_text="", body_html="", attachments=[])
+    )

@@ -117,6 +117,8 @@ WRITERS = {
 }
 # Pages reading personal data in bulk (exports): coordinators and administrators only.
 EXPORTERS = {"coordinator", "administrator"}
+# Erasing a contact's personal data: whoever holds members.erase_contact.
+ERASERS = {"coordinator", "administrator"}
 # Restricted consultations and their follow-ups: whoever holds view_restricted_consultation.
 RESTRICTED_READERS = {"coordinator", "administrator"}
 
@@ -434,6 +436,11 @@ CUSTOM_PAGES = [
         _gate(EXPORTERS),
     ),
     Page(
+        "contact:changelist(erasure candidates)",
+        lambda w: reverse("admin:members_contact_changelist") + "?erasure=candidates",
+        _gate(READERS[DOMAIN]),
+    ),
+    Page(
         "consultation:changelist+restricted",
         _u("admin:meetings_consultation_changelist"),
         _gate(READERS[DOMAIN]),
@@ -705,6 +712,27 @@ ACTIONS = [
         WRITERS[DOMAIN],
         READERS[DOMAIN],
         confirms=True,
+    ),
+    # Erasure (issue 8 §3): a confirmation page first, then the erasure itself.
+    ListAction(
+        "contact:erase_personal_data",
+        "admin:members_contact_changelist",
+        "erase_personal_data",
+        _pk("contact2"),
+        lambda w: Contact.objects.get(pk=w.contact2.pk).erased_at,
+        ERASERS,
+        READERS[DOMAIN],
+        confirms=True,
+    ),
+    ListAction(
+        "contact:erase_personal_data(confirmed)",
+        "admin:members_contact_changelist",
+        "erase_personal_data",
+        _pk("contact2"),
+        lambda w: Contact.objects.get(pk=w.contact2.pk).erased_at,
+        ERASERS,
+        READERS[DOMAIN],
+        form=lambda w: {"apply": "1", "confirm": "ERASE", "reason": "matrix request"},
     ),
     ListAction(
         "contact:delete_selected",
