@@ -89,7 +89,7 @@ class PersonalDataFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         try:
             self._scrub(record)
-        except Exception:  # noqa: BLE001 - a log line is never lost to the filter
+        except Exception:  # a log line is never lost to the filter
             record.msg, record.args = mask_text(str(record.msg)), ()
         return True
 

@@ -4,7 +4,8 @@
   too), follow-ups, the outbox and exports.
 - **Viewers**: read the directory, meetings and events; no restricted consultations, no
   changes.
-- **Administrators**: what coordinators do, plus users, groups and API clients.
+- **Administrators**: what coordinators do, plus users, groups, API clients and the records of
+  failed sign-ins (django-axes: lockouts, sign-in log).
 
 The groups are brought up to date after every ``migrate`` (permissions only exist once their
 models are migrated, so a data migration cannot assign them on a fresh database). Only the
@@ -38,7 +39,7 @@ def _viewer_permissions() -> Q:
 
 
 def _administrator_permissions() -> Q:
-    return _coordinator_permissions() | Q(content_type__app_label__in=["auth", "api"])
+    return _coordinator_permissions() | Q(content_type__app_label__in=["auth", "api", "axes"])
 
 
 ROLES = {
