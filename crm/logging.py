@@ -22,7 +22,7 @@ import re
 from typing import Any
 
 # Deliberately broad (anything@host.tld): a false positive in a log line costs nothing.
-EMAIL_RE = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+", re.UNICODE)
+EMAIL_RE = re.compile(r"[\w.!#$%&*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+", re.UNICODE)
 EMAIL_MASK = "[email]"
 REMOVED = "[removed]"
 
