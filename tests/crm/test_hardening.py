@@ -135,6 +135,7 @@ def test_five_wrong_passwords_lock_out_even_the_right_one(client, staff):
     assert "after 5 failed sign-in attempts" in text
     assert "try again in 60 minutes" in text
     assert "ask an administrator" in text
+    assert "unfold/css/styles.css" in text  # in the back office's layout
     assert "_auth_user_id" not in client.session
     # The lockout is per username and address: the same person elsewhere may sign in.
     assert _sign_in(client, staff.username, PASSWORD, ip="203.0.113.20").status_code == 302
