@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1:8000
 
 .DEFAULT_GOAL := help
-.PHONY: help run install install-dev test lint format migrate seed worker beat messages check-deploy clean
+.PHONY: help run install install-dev test lint format audit migrate seed worker beat messages check-deploy clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-13s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -26,6 +26,9 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 install: $(VENV)/.installed ## Create .venv and install the CRM
 
 install-dev: $(VENV)/.installed-dev ## Install the CRM with test and lint tools
+
+audit: install-dev ## Known vulnerabilities in the installed dependencies (pip-audit)
+	bash .ci/audit
 
 migrate: install ## Apply database migrations
 	$(BIN)/python manage.py migrate --noinput

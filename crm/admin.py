@@ -99,3 +99,32 @@ class AccessLogEntryAdmin(ReadOnlyAdminMixin, ModelAdmin):
     def get_actions(self, request):
         # Nothing to delete, ever: not even the built-in bulk deletion.
         return {}
+
+
+# --- Failed sign-ins (django-axes) ---------------------------------------------------------
+# Administrators only (crm.roles): who is locked out, and recent sign-ins. Deleting an attempt
+# lifts that lockout, as `manage.py axes_reset_username` does. The log of failures is not kept
+# (AXES_ENABLE_ACCESS_FAILURE_LOG is off), so its page is not offered.
+
+from axes import admin as axes_admin  # noqa: E402
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog  # noqa: E402
+from unfold.admin import ModelAdmin  # noqa: E402
+
+
+class AccessAttemptAdmin(axes_admin.AccessAttemptAdmin, ModelAdmin):
+    # axes' "clean up expired attempts" is left out: axes already removes expired attempts
+    # whenever it checks a sign-in.
+    actions = []
+
+
+class AccessLogAdmin(axes_admin.AccessLogAdmin, ModelAdmin):
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+for _model, _admin_class in ((AccessAttempt, AccessAttemptAdmin), (AccessLog, AccessLogAdmin)):
+    if admin.site.is_registered(_model):
+        admin.site.unregister(_model)
+    admin.site.register(_model, _admin_class)
+if admin.site.is_registered(AccessFailureLog):
+    admin.site.unregister(AccessFailureLog)

@@ -5,7 +5,8 @@
   (``members.export_subject_access``, one of the members app's permissions).
 - **Viewers**: read the directory, meetings and events; no restricted consultations, no
   changes, no subject-access exports (only ``view_`` permissions).
-- **Administrators**: what coordinators do, plus users, groups and API clients.
+- **Administrators**: what coordinators do, plus users, groups, API clients and the records of
+  failed sign-ins (django-axes: lockouts, sign-in log).
 
 The groups are brought up to date after every ``migrate`` (permissions only exist once their
 models are migrated, so a data migration cannot assign them on a fresh database). Only the
@@ -46,7 +47,7 @@ def _viewer_permissions() -> Q:
 
 
 def _administrator_permissions() -> Q:
-    return _coordinator_permissions() | Q(content_type__app_label__in=["auth", "api"])
+    return _coordinator_permissions() | Q(content_type__app_label__in=["auth", "api", "axes"])
 
 
 ROLES = {

@@ -7,9 +7,11 @@ With ``DJANGO_DEBUG`` off the process refuses to start unless the secrets and ho
 
 import secrets
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import environ
+from csp.constants import NONCE, NONE, SELF
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -40,6 +42,9 @@ if not DEBUG and _missing:
     )
 
 SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="") or _dev_secret_key()
+# Previous keys, newest first, still accepted when checking signatures (unsubscribe links,
+# sessions, password-reset links) while a rotated key takes over; see docs/operations.md.
+SECRET_KEY_FALLBACKS = env.list("DJANGO_SECRET_KEY_FALLBACKS", default=[])
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
@@ -57,6 +62,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_celery_beat",
     "anymail",
     "simple_history",
@@ -69,10 +75,13 @@ INSTALLED_APPS = [
     "meetings",
     "events",
     "api",
+    "csp",
+    "axes",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "crm.csp.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -82,6 +91,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Last, as django-axes asks: it turns a lockout raised during login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "crm.urls"
@@ -120,6 +131,40 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# --- Sign-in and sessions ------------------------------------------------------------------
+# django-axes first: it refuses a locked-out username and address before the password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# After AXES_FAILURE_LIMIT wrong passwords for one username from one address, that pair is
+# refused (even with the right password) for AXES_COOLOFF_MINUTES; a successful sign-in
+# before that resets the count. An administrator unlocks earlier with `manage.py axes_reset`.
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=60))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "crm.lockout.lockout_response"
+AXES_USERNAME_FORM_FIELD = "username"
+# The client's address. DJANGO_NUM_PROXIES is how many reverse proxies stand in front of the
+# app (0: none, REMOTE_ADDR is the client; 1: one TLS-terminating proxy). Each proxy appends
+# the address it saw to X-Forwarded-For, and a client can put anything before that, so only
+# the last NUM_PROXIES entries are trusted: the client is the entry the first proxy appended
+# (python-ipware counts the proxies *in* the header, hence the minus one).
+NUM_PROXIES = env.int("DJANGO_NUM_PROXIES", default=0)
+if NUM_PROXIES:
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
+    AXES_IPWARE_PROXY_COUNT = NUM_PROXIES - 1
+else:
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
+
+# A session ends after this many seconds without a request; every request starts the count
+# again (SESSION_SAVE_EVERY_REQUEST). One hour: long enough to write up a consultation or sit
+# through a call between two clicks, short enough that a back office left open on an unlocked
+# laptop in a meeting room does not stay signed in for the afternoon.
+SESSION_COOKIE_AGE = env.int("DJANGO_SESSION_COOKIE_AGE", default=60 * 60)
+SESSION_SAVE_EVERY_REQUEST = True
 
 # --- Languages and time -------------------------------------------------------------------
 LANGUAGE_CODE = "en"
@@ -265,8 +310,8 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "api.schema.ApiAutoSchema",
     "EXCEPTION_HANDLER": "api.exceptions.exception_handler",
     # Reverse proxies in front of the app whose X-Forwarded-For the rate limits trust: none
-    # by default (a client could forge the header); set it to match the deployment.
-    "NUM_PROXIES": 0,
+    # by default (a client could forge the header); DJANGO_NUM_PROXIES sets it (see above).
+    "NUM_PROXIES": NUM_PROXIES,
     "DATETIME_FORMAT": "iso-8601",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
@@ -279,6 +324,11 @@ SPECTACULAR_SETTINGS = {
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Swagger UI and Redoc from our own static files (drf-spectacular-sidecar), not a CDN, so
+    # the Content-Security-Policy can stay 'self'.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
     "SCHEMA_PATH_PREFIX": "/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {
@@ -339,11 +389,43 @@ UNFOLD = {
 LOGIN_URL = "admin:login"
 
 # --- Logging ------------------------------------------------------------------------------
+# Every handler carries the personal-data filter (crm/logging.py): e-mail addresses and
+# contacts' names are masked before a line is written. Django's own loggers get no handlers of
+# their own, so their records reach the filtered root handler; a Celery worker's handlers get
+# the filter in crm/celery.py.
+LOG_LEVEL = env.str("DJANGO_LOG_LEVEL", default="INFO")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env.str("DJANGO_LOG_LEVEL", default="INFO")},
+    "filters": {"personal_data": {"()": "crm.logging.PersonalDataFilter"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "filters": ["personal_data"]},
+    },
+    "loggers": {
+        "django": {"handlers": [], "level": LOG_LEVEL, "propagate": True},
+        "django.server": {"handlers": [], "level": LOG_LEVEL, "propagate": True},
+    },
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+}
+
+# --- Content-Security-Policy (django-csp) ---------------------------------------------------
+# Scripts only from our own static files, or inline with this response's nonce; no
+# 'unsafe-inline' and no 'unsafe-eval' for scripts. Styles allow 'unsafe-inline': the Unfold
+# back office and Swagger UI set style attributes from their scripts, and an injected style
+# cannot run code. See docs/operations.md (Content-Security-Policy).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, "'unsafe-inline'"],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF, "data:"],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
 }
 
 # --- Production hardening -----------------------------------------------------------------

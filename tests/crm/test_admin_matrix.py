@@ -16,7 +16,8 @@ definitions, not what the code happens to do:
 - Coordinators: everything in the domain apps (members, meetings, events, mail), restricted
   consultations included; periodic tasks read-only; the activity view and the access log
   (read-only); no users, groups, API clients or webhooks;
-- Administrators: what coordinators have, plus users, groups, API clients and webhooks.
+- Administrators: what coordinators have, plus users, groups, API clients, webhooks and the
+  records of failed sign-ins (django-axes).
 
 Pages the admin code makes read-only for everybody (records written only by services: the
 outbox, delivery events, address holds, membership changes, webhook deliveries, the access
@@ -40,6 +41,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+from axes.models import AccessAttempt, AccessLog
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
@@ -270,6 +272,23 @@ def _build() -> World:
         model=Contact,
         row_count=2,
     )
+    attempt = {
+        "user_agent": "Matrix",
+        "ip_address": "203.0.113.9",
+        "http_accept": "*/*",
+        "path_info": "/admin/login/",
+        "get_data": "",
+        "post_data": "",
+        "failures_since_start": 5,
+    }
+    o["accessattempt"] = AccessAttempt.objects.create(username="matrix-locked", **attempt)
+    o["accesslog"] = AccessLog.objects.create(
+        username="matrix-someone",
+        user_agent="Matrix",
+        ip_address="203.0.113.9",
+        http_accept="*/*",
+        path_info="/admin/login/",
+    )
 
     interval = IntervalSchedule.objects.create(every=7, period=IntervalSchedule.DAYS)
     o["intervalschedule"] = interval
@@ -338,6 +357,8 @@ MODELS = [
     ("api_webhooksubscription", "webhooksubscription", ADMIN_ONLY, ""),
     ("api_webhookdelivery", "webhookdelivery", ADMIN_ONLY, "no_add no_delete"),
     ("auth_user", "someone", ADMIN_ONLY, ""),
+    ("axes_accessattempt", "accessattempt", ADMIN_ONLY, "no_add"),
+    ("axes_accesslog", "accesslog", ADMIN_ONLY, "no_add"),
     ("auth_group", "group", ADMIN_ONLY, ""),
     ("crm_accesslogentry", "accesslogentry", AUDIT, "no_add no_delete"),
     ("django_celery_beat_periodictask", "periodictask", BEAT, ""),

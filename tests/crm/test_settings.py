@@ -52,9 +52,50 @@ def test_production_settings_pass_the_deploy_check(tmp_path):
         DJANGO_DEBUG="0",
         DJANGO_SECRET_KEY=os.urandom(32).hex() + "-Zq!",
         DJANGO_ALLOWED_HOSTS="crm.example.org",
+        # With everything this deployment can set: a rotation in progress, behind a proxy.
+        DJANGO_SECRET_KEY_FALLBACKS=os.urandom(32).hex() + "-Xy!," + os.urandom(32).hex() + "!",
+        DJANGO_NUM_PROXIES="1",
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "no issues" in done.stdout
+
+
+def test_hardening_settings_come_from_the_environment(tmp_path):
+    code = (
+        "from django.conf import settings as s;"
+        "print(s.SECRET_KEY_FALLBACKS, s.AXES_IPWARE_META_PRECEDENCE_ORDER,"
+        " s.AXES_IPWARE_PROXY_COUNT, s.REST_FRAMEWORK['NUM_PROXIES'], s.SESSION_COOKIE_AGE,"
+        " s.AXES_FAILURE_LIMIT, s.AXES_COOLOFF_TIME.total_seconds(), sep='|')"
+    )
+    done = _manage(
+        "shell",
+        "-c",
+        code,
+        tmp_path=tmp_path,
+        DJANGO_SECRET_KEY_FALLBACKS="old-one,older-one",
+        DJANGO_NUM_PROXIES="1",
+        DJANGO_SESSION_COOKIE_AGE="1800",
+        AXES_FAILURE_LIMIT="3",
+        AXES_COOLOFF_MINUTES="15",
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1].split("|") == [
+        "['old-one', 'older-one']",
+        "['HTTP_X_FORWARDED_FOR', 'REMOTE_ADDR']",
+        "0",
+        "1",
+        "1800",
+        "3",
+        "900.0",
+    ]
+    # Without a proxy only REMOTE_ADDR counts: X-Forwarded-For would be the client's say-so.
+    done = _manage("shell", "-c", code, tmp_path=tmp_path)
+    assert done.stdout.strip().splitlines()[-1].split("|")[:4] == [
+        "[]",
+        "['REMOTE_ADDR']",
+        "None",
+        "0",
+    ]
 
 
 def test_development_default_needs_no_configuration(tmp_path):
