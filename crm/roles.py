@@ -4,7 +4,8 @@
   too), follow-ups, the outbox and exports.
 - **Viewers**: read the directory, meetings and events; no restricted consultations, no
   changes.
-- **Administrators**: what coordinators do, plus users, groups and API clients.
+- **Administrators**: what coordinators do, plus users, groups and API clients, and they
+  publish the consent texts (coordinators and viewers read them).
 
 The groups are brought up to date after every ``migrate`` (permissions only exist once their
 models are migrated, so a data migration cannot assign them on a fresh database). Only the
@@ -20,11 +21,16 @@ ADMINISTRATORS = "Administrators"
 
 DOMAIN_APPS = ["members", "meetings", "events", "mail"]
 RESTRICTED = ("meetings", "view_restricted_consultation")
+# The wording people agree to is the administrators' to publish.
+CONSENT_TEXT_WRITES = Q(
+    content_type__app_label="members",
+    codename__in=["add_consenttext", "change_consenttext", "delete_consenttext"],
+)
 
 
 def _coordinator_permissions() -> Q:
     return (
-        Q(content_type__app_label__in=DOMAIN_APPS)
+        (Q(content_type__app_label__in=DOMAIN_APPS) & ~CONSENT_TEXT_WRITES)
         | Q(content_type__app_label="django_celery_beat", codename__startswith="view_")
         # The access log is read by coordinators; nobody edits it.
         | Q(content_type__app_label="crm", codename="view_accesslogentry")
@@ -38,7 +44,11 @@ def _viewer_permissions() -> Q:
 
 
 def _administrator_permissions() -> Q:
-    return _coordinator_permissions() | Q(content_type__app_label__in=["auth", "api"])
+    return (
+        _coordinator_permissions()
+        | Q(content_type__app_label__in=["auth", "api"])
+        | CONSENT_TEXT_WRITES
+    )
 
 
 ROLES = {

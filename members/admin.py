@@ -33,6 +33,7 @@ from members import services
 from members import timeline as timeline_selectors
 from members.forms import ContactAdminForm, MergeForm, StatusChangeForm
 from members.models import Affiliation, Contact, ContactMerge, MembershipChange, Organization
+from members.privacy.admin import ConsentRecordInline, consent_summary, record_consent_view
 from members.resources import ContactResource, OrganizationResource
 from members.selectors import contact_possible_duplicates, current_focal_point
 
@@ -517,17 +518,46 @@ class ContactAdmin(AffiliationSaveMixin, SimpleHistoryAdmin, ImportExportModelAd
     )
     search_help_text = _("Name, e-mail, or organisation name or acronym.")
     list_per_page = 50
-    readonly_fields = ("mail_opt_out_at", "possible_duplicates", "created_at", "updated_at")
+    readonly_fields = (
+        "mail_opt_out_at",
+        "display_consent",
+        "possible_duplicates",
+        "created_at",
+        "updated_at",
+    )
     fieldsets = (
         (None, {"fields": ("salutation", "given_name", "family_name", "email", "phone")}),
         (
             _("Communication"),
             {"fields": ("preferred_language", "time_zone", "opted_out", "mail_opt_out_at")},
         ),
+        (_("Consent"), {"fields": ("display_consent",)}),
         (_("Notes"), {"fields": ("notes", "possible_duplicates", "created_at", "updated_at")}),
     )
-    inlines = [ContactAffiliationInline]
+    inlines = [ContactAffiliationInline, ConsentRecordInline]
     actions = ["merge_contacts"]
+    actions_detail = ["record_consent"]
+
+    @display(description=_("current consent"))
+    def display_consent(self, obj):
+        return consent_summary(obj)
+
+    def has_record_consent_permission(self, request, obj=None) -> bool:
+        return request.user.has_perm("members.add_consentrecord")
+
+    @action(
+        description=_("Record consent…"),
+        url_path="consent",
+        icon="verified_user",
+        permissions=["record_consent"],
+    )
+    def record_consent(self, request, object_id):
+        """Record a consent given or withdrawn in person, by phone or by e-mail
+        (``members.privacy.services.consent_record``)."""
+        contact = self.get_object(request, unquote(str(object_id)))
+        if contact is None:
+            raise Http404
+        return record_consent_view(self, request, contact)
 
     def get_queryset(self, request):
         return (

@@ -19,6 +19,8 @@ from members.models import (
     MembershipChange,
     Organization,
 )
+from members.privacy.models import ConsentPurpose, ConsentRecord
+from members.privacy.services import consent_record
 from members.selectors import contact_with_email, current_focal_point
 
 Status = Organization.Status
@@ -312,16 +314,24 @@ def contact_update(
     return contact
 
 
-@transaction.atomic
 def contact_set_mail_opt_out(
-    *, contact: Contact, opted_out: bool, acting_user: AbstractBaseUser | None
+    *,
+    contact: Contact,
+    opted_out: bool,
+    acting_user: AbstractBaseUser | None,
+    method: str = ConsentRecord.Method.BACK_OFFICE,
+    **record: Any,
 ) -> Contact:
-    if opted_out and contact.mail_opt_out_at is None:
-        contact.mail_opt_out_at = timezone.now()
-    elif not opted_out:
-        contact.mail_opt_out_at = None
-    _save(contact, acting_user)
-    webhook_emit("contact.updated", contact)
+    """Opt out of (or back into) non-essential mail: a consent record for the mail purpose
+    (see :func:`members.privacy.services.consent_record`, which keeps ``mail_opt_out_at``)."""
+    consent_record(
+        contact=contact,
+        purpose=ConsentPurpose.MAIL,
+        given=not opted_out,
+        method=method,
+        acting_user=acting_user,
+        **record,
+    )
     return contact
 
 
