@@ -33,7 +33,7 @@ from members import services
 from members import timeline as timeline_selectors
 from members.forms import ContactAdminForm, MergeForm, StatusChangeForm
 from members.models import Affiliation, Contact, ContactMerge, MembershipChange, Organization
-from members.privacy.admin import ConsentRecordInline, consent_summary, record_consent_view
+from members.privacy.admin import consent_history_panel, consent_summary, record_consent_view
 from members.resources import ContactResource, OrganizationResource
 from members.selectors import contact_possible_duplicates, current_focal_point
 
@@ -521,6 +521,7 @@ class ContactAdmin(AffiliationSaveMixin, SimpleHistoryAdmin, ImportExportModelAd
     readonly_fields = (
         "mail_opt_out_at",
         "display_consent",
+        "display_consent_history",
         "possible_duplicates",
         "created_at",
         "updated_at",
@@ -531,16 +532,20 @@ class ContactAdmin(AffiliationSaveMixin, SimpleHistoryAdmin, ImportExportModelAd
             _("Communication"),
             {"fields": ("preferred_language", "time_zone", "opted_out", "mail_opt_out_at")},
         ),
-        (_("Consent"), {"fields": ("display_consent",)}),
+        (_("Consent"), {"fields": ("display_consent", "display_consent_history")}),
         (_("Notes"), {"fields": ("notes", "possible_duplicates", "created_at", "updated_at")}),
     )
-    inlines = [ContactAffiliationInline, ConsentRecordInline]
+    inlines = [ContactAffiliationInline]
     actions = ["merge_contacts"]
     actions_detail = ["record_consent"]
 
     @display(description=_("current consent"))
     def display_consent(self, obj):
         return consent_summary(obj)
+
+    @display(description=_("consent history"))
+    def display_consent_history(self, obj):
+        return consent_history_panel(obj)
 
     def has_record_consent_permission(self, request, obj=None) -> bool:
         return request.user.has_perm("members.add_consentrecord")

@@ -4,7 +4,7 @@ from django.utils import translation
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from members.models import Contact, ConsentRecord
+from members.models import ConsentRecord, Contact
 from members.services import contact_set_mail_opt_out
 
 MAX_AGE_SECONDS = 60 * 60 * 24 * 365

@@ -11,14 +11,14 @@ from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
-from unfold.admin import ModelAdmin, TabularInline
+from unfold.admin import ModelAdmin
 from unfold.decorators import display
 from unfold.widgets import UnfoldAdminSelectWidget, UnfoldAdminTextInputWidget
 
 from crm.exceptions import ApplicationError
 from members.privacy import services
 from members.privacy.models import ConsentPurpose, ConsentRecord, ConsentText
-from members.privacy.selectors import consent_current
+from members.privacy.selectors import consent_current, consent_history
 
 # What a coordinator records in the back office; RSVP, API and e-mail link record themselves.
 BACK_OFFICE_METHODS = [
@@ -84,43 +84,46 @@ class ConsentTextAdmin(SimpleHistoryAdmin, ModelAdmin):
         obj.__dict__.update(saved.__dict__)
 
 
-class ConsentRecordInline(TabularInline):
-    """The history of consent on the contact's page; records are never edited or removed."""
-
-    model = ConsentRecord
-    extra = 0
-    can_delete = False
-    fields = (
-        "recorded_at",
-        "purpose",
-        "given",
-        "method",
-        "text",
-        "language",
-        "recorded_by",
-        "invitation",
-        "api_client",
-        "note",
-    )
-    readonly_fields = fields
-    verbose_name_plural = _("Consent history")
-    tab = True
-
-    def get_queryset(self, request):
-        return (
-            super()
-            .get_queryset(request)
-            .select_related("text", "recorded_by", "invitation__gathering", "api_client")
+def consent_history_panel(contact) -> str:
+    """Every record of the contact, newest first (a read-only panel: records are never
+    edited, and a panel needs no formset data on the contact's own form)."""
+    if contact is None or not contact.pk:
+        return "—"
+    rows = []
+    for record in consent_history(contact.pk):
+        if record.invitation_id:
+            by = _("the invitee, via the invitation to %(gathering)s") % {
+                "gathering": record.invitation.gathering.title
+            }
+        elif record.api_client_id:
+            by = _("API client %(name)s") % {"name": record.api_client.name}
+        elif record.recorded_by_id:
+            by = str(record.recorded_by)
+        else:
+            by = _("the person themselves")
+        rows.append(
+            (
+                date_format(record.recorded_at, "SHORT_DATETIME_FORMAT"),
+                record.get_purpose_display(),
+                _("given") if record.given else _("withdrawn"),
+                record.get_method_display(),
+                record.text.version if record.text_id else "—",
+                by,
+                record.note,
+            )
         )
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+    if not rows:
+        return _("Nothing recorded yet.")
+    header = (_("When"), _("Purpose"), _("Consent"), _("How"), _("Text version"), _("By"), "")
+    return format_html(
+        '<table class="text-sm"><thead><tr>{}</tr></thead><tbody>{}</tbody></table>',
+        format_html_join("", '<th class="pr-3 text-left">{}</th>', ((h,) for h in header)),
+        format_html_join(
+            "",
+            "<tr>" + '<td class="pr-3">{}</td>' * 7 + "</tr>",
+            rows,
+        ),
+    )
 
 
 def consent_summary(contact) -> str:
