@@ -14,7 +14,8 @@ definitions, not what the code happens to do:
   users, groups, API clients, webhooks or periodic tasks;
 - Coordinators: everything in the domain apps (members, meetings, events, mail), restricted
   consultations included; periodic tasks read-only; no users, groups, API clients or webhooks;
-- Administrators: what coordinators have, plus users, groups, API clients and webhooks.
+- Administrators: what coordinators have, plus users, groups, API clients and webhooks, and
+  they publish the consent texts (which the other roles read).
 
 Pages the admin code makes read-only for everybody (records written only by services: the
 outbox, delivery events, address holds, membership changes, webhook deliveries, invitations
@@ -62,6 +63,8 @@ from crm.roles import ADMINISTRATORS, COORDINATORS, VIEWERS, sync_roles
 from meetings import services as meeting_services
 from meetings.models import Consultation, FollowUp, Invitation
 from members.models import Affiliation, Contact, ContactMerge, MembershipChange, Organization
+from members.privacy.models import ConsentRecord
+from members.privacy.services import consent_text_publish
 from tests.factories import (
     AffiliationFactory,
     ContactFactory,
@@ -97,15 +100,18 @@ DONE = "done"  # a list action that ran: the state changed, a success message
 DOMAIN = "domain"
 BEAT = "beat"
 ADMIN_ONLY = "admin_only"
+CONSENT_TEXTS = "consent_texts"  # read with the directory, written by administrators
 READERS = {
     DOMAIN: {"viewer", "coordinator", "administrator"},
     BEAT: {"coordinator", "administrator"},
     ADMIN_ONLY: {"administrator"},
+    CONSENT_TEXTS: {"viewer", "coordinator", "administrator"},
 }
 WRITERS = {
     DOMAIN: {"coordinator", "administrator"},
     BEAT: set(),
     ADMIN_ONLY: {"administrator"},
+    CONSENT_TEXTS: {"administrator"},
 }
 # Pages reading personal data in bulk (exports): coordinators and administrators only.
 EXPORTERS = {"coordinator", "administrator"}
@@ -159,6 +165,10 @@ def _build() -> World:
     o["contact2"] = ContactFactory(given_name="Otto", family_name="Other")
     o["contactmerge"] = ContactMerge.objects.create(
         target=focal, source_id_value=999_999, source_name="Fiona Focal (old)"
+    )
+    # A version nobody has agreed to yet: administrators may still correct or delete it.
+    o["consenttext"] = consent_text_publish(
+        purpose="photographs", text_en="Matrix photos", text_ru="Фото", acting_user=None
     )
     o["membershipchange"] = MembershipChange.objects.create(
         organization=org,
@@ -308,6 +318,7 @@ MODELS = [
     ("members_contact", "contact", DOMAIN, ""),
     ("members_contactmerge", "contactmerge", DOMAIN, "no_add"),
     ("members_membershipchange", "membershipchange", DOMAIN, "no_add no_delete"),
+    ("members_consenttext", "consenttext", CONSENT_TEXTS, ""),
     ("meetings_meeting", "meeting", DOMAIN, ""),
     ("meetings_invitation", "invitation", DOMAIN, "no_add no_delete"),
     ("meetings_consultation", "consultation", DOMAIN, ""),
@@ -384,6 +395,11 @@ CUSTOM_PAGES = [
         post={"format": "0", "resource": "0", "contactresource_email": "on"},
     ),
     Page("contact:import", _u("admin:members_contact_import"), _gate(WRITERS[DOMAIN])),
+    Page(
+        "contact:record-consent",
+        _u("admin:members_contact_record_consent", "contact"),
+        _gate(WRITERS[DOMAIN]),
+    ),
     Page(
         "consultation:changelist+restricted",
         _u("admin:meetings_consultation_changelist"),
@@ -543,6 +559,13 @@ def _board_url(name: str, key: str, *extra: Any):
 
 
 POSTS = [
+    Post(
+        "contact:record-consent(post)",
+        _board_url("admin:members_contact_record_consent", "contact"),
+        lambda w, r: {"purpose": "photographs", "given": "yes", "method": "in_person"},
+        lambda w, r: ConsentRecord.objects.filter(contact=w.contact).count(),
+        WRITERS[DOMAIN],
+    ),
     Post(
         "followup:mine(done)",
         lambda w, r: reverse("admin:meetings_followup_my_followups"),
