@@ -20,6 +20,7 @@ from members.models import (
     Organization,
 )
 from members.privacy.models import ConsentPurpose, ConsentRecord
+from members.privacy.selectors import consent_current
 from members.privacy.services import consent_record
 from members.selectors import contact_with_email, current_focal_point
 
@@ -482,5 +483,16 @@ def contact_merge(
     if not target.email and source_email:
         target.email = source_email
     _save(target, acting_user)
+    # The consent records moved with the rest; where the kept opt-out (the more protective
+    # choice) disagrees with the latest mail record, a withdrawal says so in the history.
+    if target.mail_opt_out_at and consent_current(target.pk)[ConsentPurpose.MAIL].given:
+        consent_record(
+            contact=target,
+            purpose=ConsentPurpose.MAIL,
+            given=False,
+            method=ConsentRecord.Method.BACK_OFFICE,
+            note=_("Kept from a merged duplicate that had opted out."),
+            acting_user=acting_user,
+        )
     webhook_emit("contact.updated", target)
     return target

@@ -191,3 +191,19 @@ def test_migration_turns_existing_opt_outs_into_withdrawals():
         (p, 1) for p in ConsentPurpose.values
     }
     assert all(t.text_en and t.text_ru for t in ConsentText.objects.all())
+
+
+def test_a_merge_moves_the_records_and_keeps_the_more_protective_mail_choice(texts):
+    target, source = ContactFactory(), ContactFactory()
+    _record(source, PHOTOS, True)
+    member_services.contact_set_mail_opt_out(contact=source, opted_out=True, acting_user=None)
+    _record(target, MAIL, True, method=Method.RSVP)  # later than the duplicate's opt-out
+
+    merged = member_services.contact_merge(source=source, target=target, acting_user=None)
+
+    current = selectors.consent_current(merged.pk)
+    assert current[PHOTOS].given  # moved from the duplicate
+    assert not current[MAIL].given
+    assert merged.has_opted_out
+    # Three moved or kept, and the withdrawal that states the kept opt-out.
+    assert ConsentRecord.objects.filter(contact=merged).count() == 4
