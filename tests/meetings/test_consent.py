@@ -69,7 +69,8 @@ def test_posting_records_only_what_changed_with_the_text_version_and_invitation(
 
     records = {r.purpose: r for r in ConsentRecord.objects.filter(contact=invitation.contact)}
     assert set(records) == {MAIL, LIST}
-    assert records[LIST].given and not records[MAIL].given
+    assert records[LIST].given
+    assert not records[MAIL].given
     for record in records.values():
         assert record.method == ConsentRecord.Method.RSVP
         assert record.invitation == invitation

@@ -40,7 +40,8 @@ def test_a_coordinator_records_consent_given_in_person(coordinator_client, coord
     )
     assert response.status_code == 302
     record = ConsentRecord.objects.get(contact=contact)
-    assert record.given and record.purpose == "photographs"
+    assert record.given
+    assert record.purpose == "photographs"
     assert record.method == ConsentRecord.Method.IN_PERSON
     assert record.recorded_by == coordinator
     assert record.text == texts["photographs"]
