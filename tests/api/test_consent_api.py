@@ -85,3 +85,11 @@ def test_an_unknown_contact_is_a_404(write_api):
         "/api/v1/contacts/987654/consent/", {"purpose": "mail", "given": False}, format="json"
     )
     assert response.status_code == 404
+
+
+def test_an_id_with_a_newline_is_a_json_404(write_api):
+    response = write_api.post(
+        "/api/v1/contacts/1%0A2/consent/", {"purpose": "mail", "given": False}, format="json"
+    )
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith("application/json")
