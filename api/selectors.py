@@ -22,6 +22,7 @@ from events.models import Event
 from meetings.models import Consultation, FollowUp, Invitation, Meeting, PlusOne
 from members import selectors as member_selectors
 from members.models import Affiliation, Contact, FocusArea, Organization
+from members.privacy.selectors import with_consent
 
 
 def organization_list() -> QuerySet[Organization]:
@@ -29,7 +30,8 @@ def organization_list() -> QuerySet[Organization]:
 
 
 def contact_list() -> QuerySet[Contact]:
-    return Contact.objects.prefetch_related(
+    # The current consent per purpose is annotated (ContactSerializer.consent).
+    return with_consent(Contact.objects.all(), with_dates=True).prefetch_related(
         Prefetch(
             "affiliations",
             queryset=Affiliation.objects.select_related("organization").order_by(

@@ -6,7 +6,8 @@
 - **Viewers**: read the directory, meetings and events; no restricted consultations, no
   changes, no subject-access exports (only ``view_`` permissions).
 - **Administrators**: what coordinators do, plus users, groups, API clients and the records of
-  failed sign-ins (django-axes: lockouts, sign-in log).
+  failed sign-ins (django-axes: lockouts, sign-in log); they publish the consent texts
+  (coordinators and viewers read them).
 
 The groups are brought up to date after every ``migrate`` (permissions only exist once their
 models are migrated, so a data migration cannot assign them on a fresh database). Only the
@@ -24,11 +25,16 @@ DOMAIN_APPS = ["members", "meetings", "events", "mail"]
 RESTRICTED = ("meetings", "view_restricted_consultation")
 # Erasing a contact's personal data (members.erasure): coordinators and administrators.
 ERASE = ("members", "erase_contact")
+# The wording people agree to is the administrators' to publish.
+CONSENT_TEXT_WRITES = Q(
+    content_type__app_label="members",
+    codename__in=["add_consenttext", "change_consenttext", "delete_consenttext"],
+)
 
 
 def _coordinator_permissions() -> Q:
     return (
-        Q(content_type__app_label__in=DOMAIN_APPS)
+        (Q(content_type__app_label__in=DOMAIN_APPS) & ~CONSENT_TEXT_WRITES)
         | Q(content_type__app_label="django_celery_beat", codename__startswith="view_")
         # The access log and the activity of all records are read by coordinators; nobody
         # edits them.
@@ -47,7 +53,11 @@ def _viewer_permissions() -> Q:
 
 
 def _administrator_permissions() -> Q:
-    return _coordinator_permissions() | Q(content_type__app_label__in=["auth", "api", "axes"])
+    return (
+        _coordinator_permissions()
+        | Q(content_type__app_label__in=["auth", "api", "axes"])
+        | CONSENT_TEXT_WRITES
+    )
 
 
 ROLES = {

@@ -2,6 +2,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from meetings.models import Gathering, Invitation
+from members.privacy.models import ConsentPurpose, ConsentText
 
 MAX_GUEST_SLOTS = 5
 
@@ -89,3 +90,32 @@ class LinkForm(forms.Form):
         label=_("Your e-mail address"),
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
+
+
+class ConsentForm(forms.Form):
+    """One checkbox per purpose that has a published text, labelled with the text in the page
+    language; a hidden field carries the version shown, so the record names what was read."""
+
+    def __init__(self, *args, texts: dict[str, ConsentText], language: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.texts = texts
+        self.language = language
+        for purpose, text in texts.items():
+            self.fields[purpose] = forms.BooleanField(
+                label=ConsentPurpose(purpose).label,
+                required=False,
+                widget=forms.CheckboxInput(attrs={"aria-describedby": f"id_{purpose}-text"}),
+            )
+            self.fields[f"{purpose}_version"] = forms.IntegerField(
+                widget=forms.HiddenInput, required=False, initial=text.version
+            )
+
+    def purposes(self):
+        """(checkbox, hidden version field, text shown) per purpose, for the template."""
+        return [
+            (self[purpose], self[f"{purpose}_version"], text.text_for(self.language), text)
+            for purpose, text in self.texts.items()
+        ]
+
+    def version_shown(self, purpose: str) -> int | None:
+        return self.cleaned_data.get(f"{purpose}_version")

@@ -13,11 +13,14 @@ from crm.calendar import invitation_ics
 from crm.exceptions import ApplicationError
 from crm.mail.rendering import organizer_name, place_name
 from meetings import selectors, services
-from meetings.forms import AnswerForm, LinkForm, PersonForm
+from meetings.forms import AnswerForm, ConsentForm, LinkForm, PersonForm
 from meetings.models import Invitation
 from meetings.services import capacity
+from members.privacy.models import ConsentRecord, ConsentText
+from members.privacy.selectors import consent_current, consent_texts_current
+from members.privacy.services import consent_record
 
-SAVED = {"answer", "substitute", "colleague"}
+SAVED = {"answer", "substitute", "colleague", "consent"}
 
 
 def _language(request: HttpRequest, invitation: Invitation | None) -> str:
@@ -59,6 +62,7 @@ def _page(
     answer_form=None,
     substitute_form=None,
     colleague_form=None,
+    consent_form=None,
     error="",
     error_field="",
     status=200,
@@ -100,6 +104,7 @@ def _page(
         "answer_form": answer_form or AnswerForm(initial=initial, gathering=gathering),
         "substitute_form": substitute_form or PersonForm(prefix_name="substitute"),
         "colleague_form": colleague_form or PersonForm(prefix_name="colleague"),
+        "consent_form": consent_form or _consent_form(invitation, language),
         "colleagues": list(
             invitation.derived.filter(status=Invitation.Status.ACCEPTED).select_related("contact")
         ),
@@ -141,6 +146,11 @@ def rsvp_page(request: HttpRequest, token: str) -> HttpResponse:
                 if form.is_valid():
                     services.invitation_respond(invitation=invitation, **form.answer_data())
                     return _saved(invitation, language, "answer")
+            elif action == "consent":
+                form = forms["consent_form"] = _consent_form(invitation, language, request.POST)
+                if form.is_valid():
+                    _record_consent(invitation, language, form)
+                    return _saved(invitation, language, "consent")
             elif action in ("substitute", "colleague"):
                 form = forms[f"{action}_form"] = PersonForm(request.POST, prefix_name=action)
                 if form.is_valid():
@@ -170,6 +180,35 @@ def rsvp_page(request: HttpRequest, token: str) -> HttpResponse:
             **forms,
         )
     return _page(request, invitation, language, status=400, **forms)
+
+
+def _consent_form(invitation: Invitation, language: str, data=None) -> ConsentForm:
+    current = consent_current(invitation.contact_id)
+    initial = {purpose: state.given for purpose, state in current.items()}
+    return ConsentForm(data, initial=initial, texts=consent_texts_current(), language=language)
+
+
+def _record_consent(invitation: Invitation, language: str, form: ConsentForm) -> None:
+    """Record each purpose whose box changed; the invitee acts themselves, through the
+    invitation, with the text version the page showed."""
+    current = consent_current(invitation.contact_id)
+    for purpose, text in form.texts.items():
+        given = form.cleaned_data[purpose]
+        if given == current[purpose].given:
+            continue
+        shown = form.version_shown(purpose)
+        if shown and shown != text.version:
+            text = ConsentText.objects.filter(purpose=purpose, version=shown).first() or text
+        consent_record(
+            contact=invitation.contact,
+            purpose=purpose,
+            given=given,
+            method=ConsentRecord.Method.RSVP,
+            invitation=invitation,
+            text=text,
+            language=language,
+            acting_user=None,
+        )
 
 
 def _saved(invitation: Invitation, language: str, what: str) -> HttpResponse:

@@ -35,6 +35,7 @@ from members import timeline as timeline_selectors
 from members.erasure import contact_erase, contact_erasure_preview
 from members.forms import ContactAdminForm, EraseForm, MergeForm, StatusChangeForm
 from members.models import Affiliation, Contact, ContactMerge, MembershipChange, Organization
+from members.privacy.admin import consent_history_panel, consent_summary, record_consent_view
 from members.resources import ContactResource, OrganizationResource
 from members.selectors import (
     contact_erasure_candidates,
@@ -559,6 +560,8 @@ class ContactAdmin(
     readonly_fields = (
         "mail_opt_out_at",
         "erased_at",
+        "display_consent",
+        "display_consent_history",
         "possible_duplicates",
         "created_at",
         "updated_at",
@@ -569,6 +572,7 @@ class ContactAdmin(
             _("Communication"),
             {"fields": ("preferred_language", "time_zone", "opted_out", "mail_opt_out_at")},
         ),
+        (_("Consent"), {"fields": ("display_consent", "display_consent_history")}),
         (
             _("Notes"),
             {"fields": ("notes", "possible_duplicates", "erased_at", "created_at", "updated_at")},
@@ -576,7 +580,7 @@ class ContactAdmin(
     )
     inlines = [ContactAffiliationInline]
     actions = ["merge_contacts", "erase_personal_data"]
-    actions_detail = ["subject_access"]
+    actions_detail = ["subject_access", "record_consent"]
 
     def has_change_permission(self, request, obj=None):
         # An erased contact is a placeholder kept for the counts: nothing to edit.
@@ -586,6 +590,31 @@ class ContactAdmin(
 
     def has_erase_permission(self, request) -> bool:
         return request.user.has_perm("members.erase_contact")
+
+    @display(description=_("current consent"))
+    def display_consent(self, obj):
+        return consent_summary(obj)
+
+    @display(description=_("consent history"))
+    def display_consent_history(self, obj):
+        return consent_history_panel(obj)
+
+    def has_record_consent_permission(self, request, obj=None) -> bool:
+        return request.user.has_perm("members.add_consentrecord")
+
+    @action(
+        description=_("Record consent…"),
+        url_path="consent",
+        icon="verified_user",
+        permissions=["record_consent"],
+    )
+    def record_consent(self, request, object_id):
+        """Record a consent given or withdrawn in person, by phone or by e-mail
+        (``members.privacy.services.consent_record``)."""
+        contact = self.get_object(request, unquote(str(object_id)))
+        if contact is None:
+            raise Http404
+        return record_consent_view(self, request, contact)
 
     def get_queryset(self, request):
         return (

@@ -17,7 +17,7 @@ from faker import Faker
 from simple_history.utils import bulk_create_with_history
 
 from members import services
-from members.models import Affiliation, Contact, FocusArea, Organization
+from members.models import Affiliation, ConsentRecord, Contact, FocusArea, Organization
 
 SEED = 20261125
 DEMO_DOMAIN = "example.org"  # reserved for documentation (RFC 2606): no real mailbox
@@ -286,7 +286,12 @@ def _seed_people(organization: Organization, spec: dict, rng: random.Random, rep
             )
             report.contacts_created += 1
             if opts_out:
-                services.contact_set_mail_opt_out(contact=contact, opted_out=True, acting_user=None)
+                services.contact_set_mail_opt_out(
+                    contact=contact,
+                    opted_out=True,
+                    acting_user=None,
+                    method=ConsentRecord.Method.EMAIL,
+                )
         if contact.affiliations.filter(organization=organization).exists():
             continue
         start = organization.member_since or timezone.localdate() - datetime.timedelta(days=900)

@@ -333,3 +333,7 @@ class ContactMerge(models.Model):
 
     def __str__(self) -> str:
         return f"{self.source_name} → {self.target}"
+
+
+# Consent texts and records live in their own module; imported here so they belong to the app.
+from members.privacy.models import ConsentPurpose, ConsentRecord, ConsentText  # noqa: E402, F401

@@ -19,6 +19,9 @@ from members.models import (
     MembershipChange,
     Organization,
 )
+from members.privacy.models import ConsentPurpose, ConsentRecord
+from members.privacy.selectors import consent_current
+from members.privacy.services import consent_record
 from members.selectors import contact_with_email, current_focal_point
 
 Status = Organization.Status
@@ -314,16 +317,24 @@ def contact_update(
     return contact
 
 
-@transaction.atomic
 def contact_set_mail_opt_out(
-    *, contact: Contact, opted_out: bool, acting_user: AbstractBaseUser | None
+    *,
+    contact: Contact,
+    opted_out: bool,
+    acting_user: AbstractBaseUser | None,
+    method: str = ConsentRecord.Method.BACK_OFFICE,
+    **record: Any,
 ) -> Contact:
-    if opted_out and contact.mail_opt_out_at is None:
-        contact.mail_opt_out_at = timezone.now()
-    elif not opted_out:
-        contact.mail_opt_out_at = None
-    _save(contact, acting_user)
-    webhook_emit("contact.updated", contact)
+    """Opt out of (or back into) non-essential mail: a consent record for the mail purpose
+    (see :func:`members.privacy.services.consent_record`, which keeps ``mail_opt_out_at``)."""
+    consent_record(
+        contact=contact,
+        purpose=ConsentPurpose.MAIL,
+        given=not opted_out,
+        method=method,
+        acting_user=acting_user,
+        **record,
+    )
     return contact
 
 
@@ -476,5 +487,16 @@ def contact_merge(
     if not target.email and source_email:
         target.email = source_email
     _save(target, acting_user)
+    # The consent records moved with the rest; where the kept opt-out (the more protective
+    # choice) disagrees with the latest mail record, a withdrawal says so in the history.
+    if target.mail_opt_out_at and consent_current(target.pk)[ConsentPurpose.MAIL].given:
+        consent_record(
+            contact=target,
+            purpose=ConsentPurpose.MAIL,
+            given=False,
+            method=ConsentRecord.Method.BACK_OFFICE,
+            note=_("Kept from a merged duplicate that had opted out."),
+            acting_user=acting_user,
+        )
     webhook_emit("contact.updated", target)
     return target

@@ -1,6 +1,7 @@
 """Serializers of the member directory: output (what every answer shows) and input (what a
 client may send) are separate classes with explicit fields."""
 
+from django.conf import settings
 from django.utils import timezone
 from django_countries import countries
 from drf_spectacular.utils import extend_schema_field
@@ -8,6 +9,8 @@ from rest_framework import serializers
 
 from api.serializers.fields import ExternalRef, Text, TimeZoneName
 from members.models import Affiliation, Contact, FocusArea, Organization
+from members.privacy.models import DEFAULTS, ConsentPurpose
+from members.privacy.selectors import consent_annotation_name
 
 # --- Output -------------------------------------------------------------------------------
 
@@ -67,6 +70,24 @@ class CurrentRoleSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class ConsentStateSerializer(serializers.Serializer):
+    given = serializers.BooleanField(read_only=True)
+    recorded_at = serializers.DateTimeField(
+        read_only=True,
+        allow_null=True,
+        help_text="When the latest record was made; null: nothing recorded, the default applies "
+        "(mail allowed, participant lists and photographs not given).",
+    )
+
+
+class ConsentSerializer(serializers.Serializer):
+    """The current consent of a contact, one entry per purpose."""
+
+    mail = ConsentStateSerializer(read_only=True)
+    participant_list = ConsentStateSerializer(read_only=True)
+    photographs = ConsentStateSerializer(read_only=True)
+
+
 class ContactSerializer(serializers.ModelSerializer):
     email = serializers.CharField(read_only=True, help_text="An e-mail address, or empty.")
     phone = serializers.CharField(read_only=True)
@@ -75,6 +96,7 @@ class ContactSerializer(serializers.ModelSerializer):
         source="mail_opt_out_at", read_only=True, allow_null=True
     )
     current_roles = serializers.SerializerMethodField()
+    consent = serializers.SerializerMethodField()
 
     class Meta:
         model = Contact
@@ -92,10 +114,23 @@ class ContactSerializer(serializers.ModelSerializer):
             "needs_review",
             "external_ref",
             "current_roles",
+            "consent",
             "created_at",
             "updated_at",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(ConsentSerializer)
+    def get_consent(self, contact: Contact) -> dict:
+        # Annotated by the selector (members.privacy.selectors.with_consent): no query here.
+        states = {}
+        for purpose in ConsentPurpose.values:
+            name = consent_annotation_name(purpose)
+            states[purpose] = {
+                "given": getattr(contact, name, DEFAULTS[purpose]),
+                "recorded_at": getattr(contact, f"{name}_at", None),
+            }
+        return ConsentSerializer(states).data
 
     @extend_schema_field(CurrentRoleSerializer(many=True))
     def get_current_roles(self, contact: Contact) -> list:
@@ -193,3 +228,20 @@ class AffiliationCreateSerializer(AffiliationUpdateSerializer):
 
 class AffiliationEndSerializer(serializers.Serializer):
     end_date = serializers.DateField(required=False, help_text="Default: today.")
+
+
+class ConsentInputSerializer(serializers.Serializer):
+    purpose = serializers.ChoiceField(choices=ConsentPurpose.choices)
+    given = serializers.BooleanField(help_text="true: consent given; false: withdrawn.")
+    text_version = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        help_text="The version of the purpose's consent text the person agreed to; default: "
+        "the current one.",
+    )
+    language = serializers.ChoiceField(
+        choices=[code for code, _name in settings.LANGUAGES],
+        required=False,
+        help_text="The language in which the text was shown.",
+    )
+    note = Text(max_length=300, required=False)

@@ -1,4 +1,5 @@
 from django.http import HttpResponse
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -13,12 +14,18 @@ from api import selectors
 from api.authentication import api_client_of
 from api.filters.directory import ContactFilter
 from api.permissions import ApiAccess, PrivacyReadScope, may_see_restricted
-from api.serializers.directory import ContactInputSerializer, ContactSerializer
+from api.serializers.directory import (
+    ConsentInputSerializer,
+    ContactInputSerializer,
+    ContactSerializer,
+)
 from api.serializers.subject_access import SubjectAccessSerializer
 from api.views.base import ApiViewSet, CreateMixin, ListMixin, RetrieveMixin, UpdateMixin
 from api.views.upsert import ExternalRefUpsertMixin
+from crm.exceptions import ApplicationError
 from members import services
-from members.models import Contact
+from members.models import ConsentRecord, ConsentText, Contact
+from members.privacy.services import consent_record
 from members.subject_access import subject_access_filename
 from members.subject_access.services import HTML, JSON, subject_access_produce
 
@@ -55,7 +62,7 @@ class ContactViewSet(
     naming the existing one."""
 
     permission_model = Contact
-    action_permissions = {"upsert": ["add", "change"]}
+    action_permissions = {"upsert": ["add", "change"], "consent": ["change"]}
     filterset_class = ContactFilter
     search_fields = ["given_name", "family_name", "email"]
     ordering_fields = ["family_name", "given_name", "updated_at", "created_at"]
@@ -139,3 +146,38 @@ class ContactViewSet(
                 contact=contact, **fields, acting_user=self.acting_user
             ),
         )
+
+    @extend_schema(
+        summary="Record consent given or withdrawn",
+        description="Appends a consent record (method “api”, attributed to your client) for "
+        "one purpose: non-essential mail, shared participant lists or photographs. Records "
+        "are never changed; the contact's ``consent`` shows the latest per purpose. "
+        "Withdrawing mail consent stops non-essential mail at once.",
+        request=ConsentInputSerializer,
+        responses=ContactSerializer,
+    )
+    @action(detail=True, methods=["post"])
+    def consent(self, request, *args, **kwargs):
+        data = self.validated_input(ConsentInputSerializer)
+        contact = self.get_object()
+        text = None
+        if "text_version" in data:
+            text = ConsentText.objects.filter(
+                purpose=data["purpose"], version=data["text_version"]
+            ).first()
+            if text is None:
+                raise ApplicationError(
+                    _("There is no such version of this purpose's text."), field="text_version"
+                )
+        consent_record(
+            contact=contact,
+            purpose=data["purpose"],
+            given=data["given"],
+            method=ConsentRecord.Method.API,
+            text=text,
+            language=data.get("language", ""),
+            note=data.get("note", ""),
+            api_client=api_client_of(request),
+            acting_user=self.acting_user,
+        )
+        return self.object_response(self.fresh(contact))

@@ -18,7 +18,11 @@ from events.admin.forms import EventAdminForm, EventInviteForm
 from events.admin.inlines import EventSessionInline
 from events.models import Event
 from events.selectors import participants
-from meetings.admin.exports import BADGE_COLUMNS, participants_response
+from meetings.admin.exports import (
+    BADGE_COLUMNS,
+    participants_response,
+    shared_participants_response,
+)
 from meetings.admin.gatherings import GatheringAdmin
 from meetings.admin.inlines import DocumentInline, ReminderRuleInline, YearFilter
 from meetings.admin.views import admin_url
@@ -178,6 +182,9 @@ class EventAdmin(GatheringAdmin):
             invitations=participants(gathering),
             with_guests=True,
         )
+
+    def shared_participants_response(self, gathering, fmt):
+        return shared_participants_response(gathering, fmt, invitations=participants(gathering))
 
     # --- List columns ----------------------------------------------------------------------
 

@@ -24,7 +24,7 @@ from unfold.decorators import action, display
 from crm.exceptions import ApplicationError
 from meetings import services
 from meetings.admin import views
-from meetings.admin.exports import participants_response
+from meetings.admin.exports import participants_response, shared_participants_response
 from meetings.admin.forms import CancelForm, InviteForm
 from meetings.models import Gathering, Invitation
 from meetings.services.gatherings import SCHEDULE_FIELDS
@@ -78,6 +78,9 @@ class GatheringAdmin(SimpleHistoryAdmin, ModelAdmin):
 
     def participants_response(self, gathering: Gathering, fmt: str):
         return participants_response(gathering, fmt)
+
+    def shared_participants_response(self, gathering: Gathering, fmt: str):
+        return shared_participants_response(gathering, fmt)
 
     @property
     def change_permission(self) -> str:
@@ -214,6 +217,11 @@ class GatheringAdmin(SimpleHistoryAdmin, ModelAdmin):
                 "<path:object_id>/board/participants.<str:fmt>",
                 wrap(lambda r, object_id, fmt: views.export_view(self, r, object_id, fmt)),
                 name=f"{prefix}_export",
+            ),
+            path(
+                "<path:object_id>/board/shared-participants.<str:fmt>",
+                wrap(lambda r, object_id, fmt: views.export_shared_view(self, r, object_id, fmt)),
+                name=f"{prefix}_export_shared",
             ),
         ]
 

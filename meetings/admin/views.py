@@ -133,6 +133,7 @@ def board_view(model_admin, request: HttpRequest, object_id) -> HttpResponse:
         attendance_url=admin_url(gathering, "attendance"),
         new_link_url=admin_url(gathering, "new_link"),
         export_urls={fmt: admin_url(gathering, "export", fmt) for fmt in FORMATS},
+        shared_export_urls={fmt: admin_url(gathering, "export_shared", fmt) for fmt in FORMATS},
         local_start=timezone.localtime(gathering.starts_at, gathering.tz),
         local_deadline=timezone.localtime(gathering.rsvp_deadline, gathering.tz),
         **model_admin.board_context(request, gathering),
@@ -246,6 +247,15 @@ def export_view(model_admin, request: HttpRequest, object_id, fmt: str) -> HttpR
         row_count=getattr(response, "exported_rows", None),
     )
     return response
+
+
+def export_shared_view(model_admin, request: HttpRequest, object_id, fmt: str) -> HttpResponse:
+    # Only people who agreed are named, but the list still leaves the system: coordinators.
+    require(request, VIEW_BOARD, CHANGE_INVITATIONS)
+    gathering = gathering_or_404(model_admin, object_id)
+    if fmt not in FORMATS:
+        raise Http404
+    return model_admin.shared_participants_response(gathering, fmt)
 
 
 def invite_view(model_admin, request: HttpRequest, object_id) -> HttpResponse:

@@ -51,6 +51,13 @@ ENDPOINTS = [
     ("post", "/api/v1/contacts/", _contact_body, CREATE),
     ("patch", "/api/v1/contacts/{contact}/", lambda n: {"salutation": "Dr"}, CHANGE),
     ("put", "/api/v1/contacts/by-ref/contact-{n}/", _contact_body, UPSERT_NEW),
+    # A withdrawal needs no published text, so the matrix does not depend on the seeded ones.
+    (
+        "post",
+        "/api/v1/contacts/{contact}/consent/",
+        lambda n: {"purpose": "mail", "given": False},
+        CHANGE,
+    ),
     ("get", "/api/v1/affiliations/", None, READ),
     ("get", "/api/v1/affiliations/{affiliation}/", None, READ),
     (

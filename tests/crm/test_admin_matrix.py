@@ -17,7 +17,8 @@ definitions, not what the code happens to do:
   consultations included; periodic tasks read-only; the activity view and the access log
   (read-only); no users, groups, API clients or webhooks;
 - Administrators: what coordinators have, plus users, groups, API clients, webhooks and the
-  records of failed sign-ins (django-axes).
+  records of failed sign-ins (django-axes); they publish the consent texts (which the other
+  roles read).
 
 Pages the admin code makes read-only for everybody (records written only by services: the
 outbox, delivery events, address holds, membership changes, webhook deliveries, the access
@@ -69,6 +70,8 @@ from crm.roles import ADMINISTRATORS, COORDINATORS, VIEWERS, sync_roles
 from meetings import services as meeting_services
 from meetings.models import Consultation, FollowUp, Invitation
 from members.models import Affiliation, Contact, ContactMerge, MembershipChange, Organization
+from members.privacy.models import ConsentRecord
+from members.privacy.services import consent_text_publish
 from tests.factories import (
     AffiliationFactory,
     ContactFactory,
@@ -105,17 +108,20 @@ DOMAIN = "domain"
 BEAT = "beat"
 ADMIN_ONLY = "admin_only"
 AUDIT = "audit"  # the access log and the activity view (crm.view_accesslogentry, view_activity)
+CONSENT_TEXTS = "consent_texts"  # read with the directory, written by administrators
 READERS = {
     DOMAIN: {"viewer", "coordinator", "administrator"},
     BEAT: {"coordinator", "administrator"},
     ADMIN_ONLY: {"administrator"},
     AUDIT: {"coordinator", "administrator"},
+    CONSENT_TEXTS: {"viewer", "coordinator", "administrator"},
 }
 WRITERS = {
     DOMAIN: {"coordinator", "administrator"},
     BEAT: set(),
     ADMIN_ONLY: {"administrator"},
     AUDIT: set(),
+    CONSENT_TEXTS: {"administrator"},
 }
 # Pages reading personal data in bulk (exports): coordinators and administrators only.
 EXPORTERS = {"coordinator", "administrator"}
@@ -171,6 +177,10 @@ def _build() -> World:
     o["contact2"] = ContactFactory(given_name="Otto", family_name="Other")
     o["contactmerge"] = ContactMerge.objects.create(
         target=focal, source_id_value=999_999, source_name="Fiona Focal (old)"
+    )
+    # A version nobody has agreed to yet: administrators may still correct or delete it.
+    o["consenttext"] = consent_text_publish(
+        purpose="photographs", text_en="Matrix photos", text_ru="Фото", acting_user=None
     )
     o["membershipchange"] = MembershipChange.objects.create(
         organization=org,
@@ -345,6 +355,7 @@ MODELS = [
     ("members_contact", "contact", DOMAIN, ""),
     ("members_contactmerge", "contactmerge", DOMAIN, "no_add"),
     ("members_membershipchange", "membershipchange", DOMAIN, "no_add no_delete"),
+    ("members_consenttext", "consenttext", CONSENT_TEXTS, ""),
     ("meetings_meeting", "meeting", DOMAIN, ""),
     ("meetings_invitation", "invitation", DOMAIN, "no_add no_delete"),
     ("meetings_consultation", "consultation", DOMAIN, ""),
@@ -460,6 +471,11 @@ CUSTOM_PAGES = [
         "contact:changelist(erasure candidates)",
         lambda w: reverse("admin:members_contact_changelist") + "?erasure=candidates",
         _gate(READERS[DOMAIN]),
+    ),
+    Page(
+        "contact:record-consent",
+        _u("admin:members_contact_record_consent", "contact"),
+        _gate(WRITERS[DOMAIN]),
     ),
     Page(
         "consultation:changelist+restricted",
@@ -620,6 +636,13 @@ def _board_url(name: str, key: str, *extra: Any):
 
 
 POSTS = [
+    Post(
+        "contact:record-consent(post)",
+        _board_url("admin:members_contact_record_consent", "contact"),
+        lambda w, r: {"purpose": "photographs", "given": "yes", "method": "in_person"},
+        lambda w, r: ConsentRecord.objects.filter(contact=w.contact).count(),
+        WRITERS[DOMAIN],
+    ),
     Post(
         "followup:mine(done)",
         lambda w, r: reverse("admin:meetings_followup_my_followups"),
