@@ -72,11 +72,7 @@ bench-smoke: install-dev ## A tiny run of every benchmark (CI)
 	$(PSQL) "DROP DATABASE IF EXISTS $(SMOKE_DB)" postgres
 	$(PSQL) "CREATE DATABASE $(SMOKE_DB)" postgres
 	redis-cli -h 127.0.0.1 -n 15 flushdb >/dev/null
-	@status=0; $(BIN)/python -m bench.seed || status=1; \
-	for script in $(BENCH_SCRIPTS); do \
-		[ $$status -eq 0 ] || break; \
-		echo "== bench/$$script.py (smoke) at $$(date +%T)"; $(BIN)/python -m bench.$$script || status=1; \
-	done; \
+	@status=0; $(BIN)/python -m bench.smoke || status=$$?; \
 	$(PSQL) "DROP DATABASE IF EXISTS $(SMOKE_DB)" postgres; exit $$status
 
 lint: install-dev ## ruff check and format check
