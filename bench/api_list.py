@@ -75,9 +75,7 @@ def main() -> None:
     floor = calls["floor (1 SQL, orjson)"]().json()["results"]
     naive = calls["naive (nested, no joins)"]().json()["results"]
     same_page = [c["id"] for c in ours] == [c["id"] for c in floor] == [c["id"] for c in naive]
-    same_roles = [len(c["current_roles"]) for c in ours] == [
-        len(c["current_roles"]) for c in floor
-    ]
+    same_roles = [len(c["current_roles"]) for c in ours] == [len(c["current_roles"]) for c in floor]
     if not (same_page and same_roles):
         raise SystemExit("The floor, naive and our pages differ: the comparison would be unfair.")
 

@@ -104,7 +104,7 @@ def main() -> None:
     clean()
     bulk_seconds = bulk(text)
     clean()
-    import_seconds, new = imported(text)
+    import_seconds, _new = imported(text)
     made = Contact.objects.filter(email__endswith=f"@{EMAIL_DOMAIN}").count()
     roles = Affiliation.objects.filter(contact__email__endswith=f"@{EMAIL_DOMAIN}").count()
     clean()
@@ -115,13 +115,19 @@ def main() -> None:
         ["path", "seconds", "rows/s", "÷ bulk"],
         [
             ["bulk_create (contacts, roles)", bulk_seconds, n / bulk_seconds, 1.0],
-            ["ContactResource.import_data", import_seconds, n / import_seconds,
-             import_seconds / bulk_seconds],
+            [
+                "ContactResource.import_data",
+                import_seconds,
+                n / import_seconds,
+                import_seconds / bulk_seconds,
+            ],
         ],
     )
     ratio = import_seconds / bulk_seconds
-    print(f"Import: import path = {ratio:.1f}x the bulk_create time (goal ≤ 2: "
-          f"{common.goal(ratio <= 2)})")
+    print(
+        f"Import: import path = {ratio:.1f}x the bulk_create time (goal ≤ 2: "
+        f"{common.goal(ratio <= 2)})"
+    )
 
 
 if __name__ == "__main__":

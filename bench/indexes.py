@@ -100,10 +100,8 @@ def main() -> None:
             sql = query["sql"]
             if not any(table in sql for table in TABLES) or "api_apiclient" in sql:
                 continue
-            scans = explain(sql)
-            (count_scans if sql.lstrip().upper().startswith("SELECT COUNT(") else page_scans).update(
-                scans
-            )
+            is_count = sql.lstrip().upper().startswith("SELECT COUNT(")
+            (count_scans if is_count else page_scans).update(explain(sql))
         if page_scans:
             bad.append(name)
         rows.append(

@@ -48,9 +48,7 @@ def create_rows(n: int, run: str) -> list[int]:
 
 
 def sent(ids: list[int]) -> int:
-    return OutgoingMessage.objects.filter(
-        pk__in=ids, status=OutgoingMessage.Status.SENT
-    ).count()
+    return OutgoingMessage.objects.filter(pk__in=ids, status=OutgoingMessage.Status.SENT).count()
 
 
 def peak_rss_mb(group: int) -> tuple[float, float]:
@@ -91,7 +89,8 @@ def main() -> None:
         payloads = []
         for row in OutgoingMessage.objects.filter(pk__in=ids).order_by("pk"):
             email = tasks.build_email(row, connection)
-            payloads.append((email.from_email, email.recipients(), email.message().as_bytes(linesep="\r\n")))
+            body = email.message().as_bytes(linesep="\r\n")  # as Django's SMTP backend
+            payloads.append((email.from_email, email.recipients(), body))
         bare_seconds = bare(sink.port, payloads)
 
         ids = create_rows(n, "worker")
