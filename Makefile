@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1:8000
 
 .DEFAULT_GOAL := help
-.PHONY: help run install install-dev test lint format audit migrate seed worker beat messages check-deploy clean
+.PHONY: help run install install-dev test lint format audit migrate seed worker beat messages check-deploy clean bench bench-smoke
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-13s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -47,6 +47,36 @@ run: seed ## Install, migrate, load demo data and serve http://127.0.0.1:8000
 
 test: install-dev ## Run the test suite (DATABASE_URL picks the database; SQLite without)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+BENCH_SCRIPTS := api_list rsvp_page mail imports indexes
+SMOKE_DB      := alliance_bench_smoke
+PSQL          := psql -h 127.0.0.1 -U postgres -qc
+
+# The benchmarks (bench/, docs/performance.md): PostgreSQL and Redis (db 14) must be up.
+bench: export DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/alliance_bench
+bench: export BENCH_SCALE ?= 100000
+bench: export CELERY_BROKER_URL = redis://127.0.0.1:6379/14
+bench: export DJANGO_SETTINGS_MODULE = bench.settings
+bench: install-dev ## Run the five benchmarks (seeds BENCH_SCALE contacts once; not in `test`)
+	$(BIN)/python -m bench.seed
+	@for script in $(BENCH_SCRIPTS); do \
+		echo; echo "== bench/$$script.py"; $(BIN)/python -m bench.$$script || exit 1; \
+	done
+
+# A tiny run of every benchmark in its own database and Redis db 15: checks they run, not
+# their figures.
+bench-smoke: export DATABASE_URL = postgres://postgres@127.0.0.1:5432/$(SMOKE_DB)
+bench-smoke: export BENCH_SCALE = 300
+bench-smoke: export BENCH_SMOKE = 1
+bench-smoke: export BENCH_REQUESTS = 5
+bench-smoke: export CELERY_BROKER_URL = redis://127.0.0.1:6379/15
+bench-smoke: export DJANGO_SETTINGS_MODULE = bench.settings
+bench-smoke: install-dev ## A tiny run of every benchmark (CI)
+	$(PSQL) "DROP DATABASE IF EXISTS $(SMOKE_DB)" postgres
+	$(PSQL) "CREATE DATABASE $(SMOKE_DB)" postgres
+	redis-cli -h 127.0.0.1 -n 15 flushdb >/dev/null
+	@status=0; $(BIN)/python -m bench.smoke || status=$$?; \
+	$(PSQL) "DROP DATABASE IF EXISTS $(SMOKE_DB)" postgres; exit $$status
 
 lint: install-dev ## ruff check and format check
 	$(BIN)/ruff check .

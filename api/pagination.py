@@ -138,7 +138,10 @@ class SyncCursorPagination(pagination.BasePagination):
         queryset = queryset.order_by(self.field, "pk")
         if self.position is not None:
             moment, pk = self.position
-            queryset = queryset.filter(
+            # The redundant ``>=`` is the index condition: without it PostgreSQL reads the
+            # (field, id) index from the start and filters, so a page deep in the feed
+            # costs as many rows as precede it (bench/api_list.py).
+            queryset = queryset.filter(**{f"{self.field}__gte": moment}).filter(
                 Q(**{f"{self.field}__gt": moment}) | Q(**{self.field: moment, "pk__gt": pk})
             )
         rows = list(queryset[: size + 1])

@@ -479,3 +479,74 @@ def seed_meetings(*, progress: Callable[[str], None] = lambda _msg: None) -> Mee
             report.created.append(label)
         progress(label)
     return report
+
+
+def seed_scale_invitations(
+    *, meetings: int = 20, per_meeting: int, progress: Callable[[int], None] = lambda _n: None
+) -> int:
+    """Benchmark data: ``meetings`` past benchmark meetings (series ``BENCH``), each inviting
+    ``per_meeting`` of the generated benchmark contacts with a mix of answers (bulk inserts,
+    with history rows; no e-mail). Safe to repeat. Returns how many invitations were added."""
+    from simple_history.utils import bulk_create_with_history
+
+    contact_ids = list(
+        Contact.objects.filter(email__startswith="scale", email__endswith="@bench.example.org")
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    if not contact_ids:
+        return 0
+    per_meeting = min(per_meeting, len(contact_ids))
+    rng = random.Random(20261203)  # noqa: S311 - fictional data, not secrets
+    organization_of = dict(
+        Affiliation.objects.filter(contact_id__in=contact_ids).values_list(
+            "contact_id", "organization_id"
+        )
+    )
+    answers = [
+        (Invitation.Status.PENDING, ""),
+        (Invitation.Status.ACCEPTED, Invitation.Mode.IN_PERSON),
+        (Invitation.Status.ACCEPTED, Invitation.Mode.ONLINE),
+        (Invitation.Status.DECLINED, ""),
+    ]
+    start = timezone.now() - datetime.timedelta(days=30 * meetings)
+    added = 0
+    for number in range(1, meetings + 1):
+        starts_at = start + datetime.timedelta(days=30 * number)
+        meeting, _created = Meeting.objects.get_or_create(
+            series="BENCH",
+            number=number,
+            defaults={
+                "title": f"Benchmark meeting {number}",
+                "starts_at": starts_at,
+                "ends_at": starts_at + datetime.timedelta(hours=6),
+                "rsvp_deadline": starts_at - datetime.timedelta(days=7),
+                "status": Gathering.Status.CLOSED,
+            },
+        )
+        offset = (number - 1) * per_meeting % len(contact_ids)
+        invited = (contact_ids[offset:] + contact_ids[:offset])[:per_meeting]
+        already = set(
+            Invitation.objects.filter(gathering=meeting).values_list("contact_id", flat=True)
+        )
+        if len(already) >= per_meeting:
+            continue
+        invited = [pk for pk in invited if pk not in already][: per_meeting - len(already)]
+        rows = []
+        for contact_id in invited:
+            status, mode = rng.choice(answers)
+            rows.append(
+                Invitation(
+                    gathering=meeting,
+                    contact_id=contact_id,
+                    organization_id=organization_of.get(contact_id),
+                    status=status,
+                    mode=mode,
+                    answered_at=starts_at if status != Invitation.Status.PENDING else None,
+                )
+            )
+        with transaction.atomic():
+            bulk_create_with_history(rows, Invitation, batch_size=5000)
+        added += len(rows)
+        progress(len(rows))
+    return added

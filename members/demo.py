@@ -323,6 +323,7 @@ def seed_scale(
     """Top the directory up to ``contacts`` generated benchmark contacts (bulk inserts, with
     history rows), each an expert at an active organisation. Returns how many were added."""
     prefix = "scale"
+    seed_scale_organizations(organizations=contacts // 100)
     existing = Contact.objects.filter(
         email__startswith=prefix, email__endswith=f"@bench.{DEMO_DOMAIN}"
     ).count()
@@ -370,3 +371,29 @@ def seed_scale(
         added += stop - start
         progress(stop - start)
     return added
+
+
+def seed_scale_organizations(*, organizations: int) -> int:
+    """Top the directory up to ``organizations`` generated active benchmark organisations
+    (bulk inserts, with history rows), so benchmark contacts spread over many of them.
+    Returns how many were added."""
+    prefix = "Benchmark partner"
+    existing = Organization.objects.filter(name__startswith=prefix).count()
+    if existing >= organizations:
+        return 0
+    kinds = [kind for kind, _label in Kind.choices]
+    today = timezone.localdate()
+    rows = [
+        Organization(
+            name=f"{prefix} {i:05d}",
+            acronym=f"BP{i:05d}",
+            kind=kinds[i % len(kinds)],
+            status=Status.ACTIVE,
+            member_since=today,
+            takes_part_in_aect=i % 10 == 0,
+        )
+        for i in range(existing, organizations)
+    ]
+    with transaction.atomic():
+        bulk_create_with_history(rows, Organization, batch_size=5000)
+    return len(rows)

@@ -213,6 +213,17 @@ class Contact(TimeStampedModel):
             ),
             ("erase_contact", _("Can erase a contact's personal data")),
         ]
+        # The directory's orderings and sync feed read a page off these (docs/performance.md);
+        # the trigram indexes of the name and e-mail search are in migration 0006 (PostgreSQL).
+        indexes = [
+            models.Index(
+                fields=["family_name", "given_name", "id"], name="members_contact_name_order"
+            ),
+            models.Index(fields=["given_name", "id"], name="members_contact_given_order"),
+            models.Index(fields=["updated_at", "id"], name="members_contact_sync_order"),
+            models.Index(fields=["created_at", "id"], name="members_contact_created_order"),
+            models.Index(fields=["preferred_language"], name="members_contact_language"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 Lower("email"),

@@ -126,6 +126,14 @@ class Invitation(TimeStampedModel):
         indexes = [
             models.Index(fields=["gathering", "status"]),
             models.Index(fields=["gathering", "organization", "status"]),
+            # The API's default order and its documented orderings (docs/performance.md).
+            models.Index(fields=["gathering", "id"], name="meetings_inv_gathering_order"),
+            models.Index(fields=["updated_at", "id"], name="meetings_inv_sync_order"),
+            models.Index(fields=["created_at", "id"], name="meetings_inv_created_order"),
+            models.Index(fields=["answered_at", "id"], name="meetings_inv_answered_order"),
+            models.Index(fields=["waiting_since", "id"], name="meetings_inv_waiting_order"),
+            models.Index(fields=["mode"], name="meetings_inv_mode"),
+            models.Index(fields=["attendance"], name="meetings_inv_attendance"),
         ]
 
     def __str__(self) -> str:

@@ -175,7 +175,7 @@ def test_with_consent_annotates_a_list_in_one_query(texts, django_assert_num_que
 def test_migration_turns_existing_opt_outs_into_withdrawals():
     from importlib import import_module
 
-    migration = import_module("members.migrations.0006_consent_records")
+    migration = import_module("members.migrations.0009_consent_records")
     opted_out_at = timezone.now() - datetime.timedelta(days=30)
     contact = ContactFactory(mail_opt_out_at=opted_out_at)
     ContactFactory()

@@ -8,6 +8,7 @@ import pytest
 from django.apps import apps
 from django.core.management import call_command
 
+from meetings.models import Invitation
 from members.models import Affiliation, Contact, Organization
 from members.selectors import active_organizations_without_focal_point, current_focal_point
 
@@ -83,6 +84,10 @@ def test_seed_demo_builds_a_plausible_directory_and_a_second_run_adds_nothing():
     assert "nothing added" in second
 
 
+def bench_invitations():
+    return Invitation.objects.filter(gathering__meeting__series="BENCH")
+
+
 def test_seed_demo_scale_adds_benchmark_contacts_and_tops_up():
     first = seed("--scale", "300")
 
@@ -90,6 +95,11 @@ def test_seed_demo_scale_adds_benchmark_contacts_and_tops_up():
     assert Affiliation.objects.filter(contact__in=bench_contacts()).count() == 300
     assert not bench_contacts().filter(affiliations__isnull=True).exists()
     assert "Benchmark contacts: 300 added." in first
+    # N/100 generated organisations, and each of 20 meetings invites N/20 of the contacts
+    assert Organization.objects.filter(name__startswith="Benchmark partner").count() == 3
+    assert bench_invitations().count() == 300
+    assert bench_invitations().values("gathering").distinct().count() == 20
+    assert "Benchmark invitations (20 meetings, series BENCH): 300 added." in first
     demo_contacts = Contact.objects.exclude(email__endswith=BENCH_DOMAIN).count()
     assert 200 <= demo_contacts <= 300
 
@@ -98,11 +108,13 @@ def test_seed_demo_scale_adds_benchmark_contacts_and_tops_up():
 
     assert directory_snapshot() == before
     assert "Benchmark contacts: 0 added." in again
+    assert "Benchmark invitations (20 meetings, series BENCH): 0 added." in again
 
     topped = seed("--scale", "500")
 
     assert bench_contacts().count() == 500
     assert "Benchmark contacts: 200 added." in topped
+    assert bench_invitations().count() == 500
     assert Affiliation.objects.filter(contact__in=bench_contacts()).count() == 500
     assert Contact.objects.exclude(email__endswith=BENCH_DOMAIN).count() == demo_contacts
     # the benchmark addresses are numbered without gaps or doubles

@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from events.demo import seed_events
-from meetings.demo import seed_meetings
+from meetings.demo import seed_meetings, seed_scale_invitations
 from meetings.demo_consultations import PLAN as CONSULTATIONS_PLAN
 from meetings.demo_consultations import seed_consultations
 from members.demo import seed_directory, seed_scale
@@ -29,7 +29,7 @@ class Command(BaseCommand):
     help = (
         "Create fictional demo data: about 40 organisations and 250 contacts. Safe to run "
         "again: nothing is added twice. --scale N tops the directory up to N generated "
-        "contacts for benchmarks."
+        "contacts (and N/100 organisations, invitations to 20 meetings) for benchmarks."
     )
 
     def add_arguments(self, parser):
@@ -154,6 +154,19 @@ class Command(BaseCommand):
                 added = seed_scale(contacts=scale, progress=bar.update)
             if show:
                 self.stdout.write(f"Benchmark contacts: {added} added.")
+            with tqdm(
+                total=scale,
+                desc="Benchmark invitations",
+                unit="invitation",
+                file=self.stderr._out,
+                disable=not show,
+                unit_scale=True,
+            ) as bar:
+                invited = seed_scale_invitations(per_meeting=scale // 20, progress=bar.update)
+            if show:
+                self.stdout.write(
+                    f"Benchmark invitations (20 meetings, series BENCH): {invited} added."
+                )
         missing = active_organizations_without_focal_point().count()
         if show:
             self.stdout.write(
