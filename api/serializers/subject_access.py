@@ -27,9 +27,9 @@ class SubjectAccessSerializer(serializers.Serializer):
     )
     sections = serializers.DictField(
         child=SubjectAccessSectionSerializer(),
-        help_text="By section name, in a fixed order: contact, affiliations, invitations, "
-        "consultations, follow_ups, messages, delivery_events, address_holds, merges, "
-        "focal_point_successions, history (and any added later, e.g. consent). An empty "
+        help_text="By section name, in a fixed order: contact, affiliations, consent, "
+        "invitations, consultations, follow_ups, messages, delivery_events, address_holds, "
+        "merges, focal_point_successions, history (and any added later). An empty "
         "section has `count` 0 and no records.",
     )
 

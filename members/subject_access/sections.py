@@ -14,7 +14,8 @@ from django.utils.translation import gettext_lazy as _
 
 from crm.mail.models import AddressHold, DeliveryEvent, OutgoingMessage
 from meetings.models import Consultation, FocalPointSuccession, FollowUp, Invitation, PlusOne
-from members.models import Affiliation, Contact, ContactMerge
+from members.models import Affiliation, ConsentRecord, Contact, ContactMerge
+from members.privacy.selectors import consent_history
 from members.subject_access.registry import ExportContext, Section, register
 
 PLAIN = (str, int, float, bool, datetime.date, datetime.datetime, type(None))
@@ -65,6 +66,7 @@ CONTACT_FIELDS = (
     "notes",
     "mail_opt_out_at",
     "needs_review",
+    "erased_at",
     "external_ref",
     "created_at",
     "updated_at",
@@ -89,6 +91,30 @@ def affiliations_section(contact: Contact, context: ExportContext) -> list[dict]
         }
         for row in rows
     ]
+
+
+def consent_section(contact: Contact, context: ExportContext) -> list[dict]:
+    """Every consent statement, newest first; ``current`` marks the one in force per purpose
+    (a purpose with no statement follows the default in docs/consent.md)."""
+    seen: set[str] = set()
+    records = []
+    for row in consent_history(contact.pk).order_by("-recorded_at", "-id"):
+        records.append(
+            {
+                **values(row, ("id", "purpose", "given", "recorded_at", "method")),
+                "current": row.purpose not in seen,
+                "text_version": row.text.version if row.text else None,
+                "text": row.text.text_for(row.language or contact.preferred_language)
+                if row.text
+                else "",
+                "recorded_by": row.recorded_by.get_username() if row.recorded_by else None,
+                "invitation_id": row.invitation_id,
+                "api_client": row.api_client.name if row.api_client else None,
+                "note": row.note,
+            }
+        )
+        seen.add(row.purpose)
+    return records
 
 
 def merges_section(contact: Contact, context: ExportContext) -> list[dict]:
@@ -322,7 +348,7 @@ def history_section(contact: Contact, context: ExportContext) -> list[dict]:
         fields = history_fields(historical)
         rows = (
             historical.objects.filter(condition)
-            .select_related("history_user")
+            .select_related("history_user", "history_api_client")
             .order_by("id", "history_date", "history_id")
         )
         previous: dict[Any, dict] = {}
@@ -344,6 +370,10 @@ def history_section(contact: Contact, context: ExportContext) -> list[dict]:
                     "history_date": row.history_date,
                     "history_type": HISTORY_TYPES.get(row.history_type, row.history_type),
                     "history_user": row.history_user.get_username() if row.history_user else None,
+                    "history_api_client": row.history_api_client.name
+                    if row.history_api_client_id
+                    else None,
+                    "history_invitation_id": row.history_invitation_id,
                     "history_change_reason": row.history_change_reason or "",
                     "changed_fields": changed,
                     "values": snapshot,
@@ -370,6 +400,26 @@ register(
         model=Affiliation,
         build=affiliations_section,
         labels={"organization_id": _("organisation id")},
+    )
+)
+register(
+    Section(
+        name="consent",
+        title=_("Consent"),
+        model=ConsentRecord,
+        build=consent_section,
+        description=_(
+            "What they agreed to or withdrew, when and how, with the wording of the text "
+            "version; the newest statement per purpose is the one in force."
+        ),
+        labels={
+            "current": _("in force"),
+            "text_version": _("text version"),
+            "text": _("text agreed to"),
+            "recorded_by": _("recorded by"),
+            "invitation_id": _("invitation id"),
+            "api_client": _("API client"),
+        },
     )
 )
 register(
@@ -473,6 +523,8 @@ register(
             "history_date": _("when"),
             "history_type": _("change"),
             "history_user": _("by"),
+            "history_api_client": _("through the API client"),
+            "history_invitation_id": _("through the invitation (RSVP page)"),
             "history_change_reason": _("reason"),
             "changed_fields": _("fields changed"),
             "values": _("values"),

@@ -41,6 +41,7 @@ pytestmark = pytest.mark.django_db
 SECTION_NAMES = [
     "contact",
     "affiliations",
+    "consent",
     "invitations",
     "consultations",
     "follow_ups",
@@ -379,3 +380,54 @@ def test_producing_an_export_is_logged_without_personal_data(person, user, outpu
     assert output.upper() in entry.description
     for personal in ("Anna", "Petrova", "anna.petrova"):
         assert personal not in entry.description
+
+
+def test_consent_statements_and_who_acted_are_in_the_export(db, user):
+    from api.services import api_client_issue_token
+    from crm.audit import acting_as
+    from members.privacy.models import ConsentPurpose, ConsentRecord
+    from members.privacy.services import consent_record
+    from tests.privacy import ensure_consent_texts
+
+    texts = ensure_consent_texts()
+    contact = ContactFactory(preferred_language="ru")
+    Method = ConsentRecord.Method
+    consent_record(
+        contact=contact,
+        purpose=ConsentPurpose.PHOTOGRAPHS,
+        given=True,
+        method=Method.IN_PERSON,
+        acting_user=user,
+        note="Said yes at the desk",
+    )
+    consent_record(
+        contact=contact,
+        purpose=ConsentPurpose.PHOTOGRAPHS,
+        given=False,
+        method=Method.EMAIL,
+        acting_user=None,
+    )
+    client, _token = api_client_issue_token(name="sync", scope="write", acting_user=None)
+    with acting_as(api_client=client):
+        services.contact_update(contact=contact, phone="+43 1 514 36 0", acting_user=None)
+
+    export = subject_access_export(contact)
+
+    consent = export["sections"]["consent"]
+    assert consent["count"] == 2
+    newest, oldest = consent["records"]
+    assert (newest["given"], newest["method"], newest["current"]) == (False, "email", True)
+    assert (oldest["given"], oldest["current"], oldest["note"]) == (
+        True,
+        False,
+        "Said yes at the desk",
+    )
+    assert oldest["recorded_by"] == user.get_username()
+    assert oldest["text_version"] == texts[ConsentPurpose.PHOTOGRAPHS].version
+    assert oldest["text"] == texts[ConsentPurpose.PHOTOGRAPHS].text_ru  # their language
+    changes = [
+        r for r in export["sections"]["history"]["records"] if r["model"] == "members.contact"
+    ]
+    assert changes[-1]["history_api_client"] == "sync"
+    assert "phone" in changes[-1]["changed_fields"]
+    assert list(export["sections"])[:3] == ["contact", "affiliations", "consent"]
