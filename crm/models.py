@@ -1,5 +1,6 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class TimeStampedModel(models.Model):
@@ -51,7 +52,7 @@ class AccessLogEntry(models.Model):
         verbose_name=_("object type"),
     )
     object_id = models.CharField(_("object id"), max_length=64, blank=True)
-    description = models.CharField(_("what"), max_length=300)
+    description = models.CharField(pgettext_lazy("access log", "what"), max_length=300)
     row_count = models.PositiveIntegerField(_("rows"), null=True, blank=True)
 
     class Meta:

@@ -136,7 +136,9 @@ def test_filters(office, coordinator):
     ]
     assert {label for label, *_rest in labels(type="members.contact")} == {"members.contact"}
     today = timezone.localdate()
-    assert len(labels(date_from=today.isoformat(), date_to=today.isoformat())) == 5
+    # The consent texts' first versions are seeded by a migration (today, on a test database).
+    todays = labels(date_from=today.isoformat(), date_to=today.isoformat())
+    assert len([row for row in todays if row[0] != "members.consenttext"]) == 5
     assert labels(date_from=(today + datetime.timedelta(days=1)).isoformat()) == []
     assert labels(date_to=(today - datetime.timedelta(days=1)).isoformat()) == []
     client_row, _token = api_client_issue_token(name="quiet", scope="read", acting_user=None)
@@ -227,8 +229,9 @@ def test_the_query_count_does_not_grow_with_the_page(
 ):
     _seed(6)
     # A count, the union, and three queries per model on the page (its rows, their previous
-    # versions, the objects' labels): 18 at 5 rows, 21 at 40 (more models on the page).
-    with django_assert_max_num_queries(22):
+    # versions, the objects' labels): 18 at 5 rows, 24 at 40 (more models on the page, the
+    # consent texts seeded by a migration among them). Bounded by the models, not the rows.
+    with django_assert_max_num_queries(25):
         response = office.get(URL, {"per_page": per_page})
     assert response.status_code == 200
     assert len(response.context["rows"]) == per_page
