@@ -387,6 +387,9 @@ UNFOLD = {
 }
 
 LOGIN_URL = "admin:login"
+# Unfold's login form carries no "next" field: signing in at /admin/login/ itself must land
+# on the back office, not on Django's default /accounts/profile/ (a 404 here).
+LOGIN_REDIRECT_URL = "admin:index"
 
 # --- Logging ------------------------------------------------------------------------------
 # Every handler carries the personal-data filter (crm/logging.py): e-mail addresses and

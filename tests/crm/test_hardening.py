@@ -141,6 +141,14 @@ def test_five_wrong_passwords_lock_out_even_the_right_one(client, staff):
     assert _sign_in(client, staff.username, PASSWORD, ip="203.0.113.20").status_code == 302
 
 
+def test_signing_in_on_the_login_page_itself_lands_on_the_back_office(client, staff):
+    # Unfold's form has no "next" field; Django's default would be /accounts/profile/ (404).
+    response = _sign_in(client, staff.username, PASSWORD)
+    assert response.status_code == 302
+    assert response.url == reverse("admin:index")
+    assert client.get(response.url).status_code == 200
+
+
 def test_the_lockout_ends_after_the_cool_off(client, staff):
     for _ in range(settings.AXES_FAILURE_LIMIT):
         _sign_in(client, staff.username, "wrong")
