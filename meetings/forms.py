@@ -1,10 +1,20 @@
 from django import forms
+from django.utils.functional import lazy
+from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
 from meetings.models import Gathering, Invitation
 from members.privacy.models import ConsentPurpose, ConsentText
 
 MAX_GUEST_SLOTS = 5
+
+
+def _interpolated(message: str, **values) -> str:
+    return gettext(message) % values
+
+
+# Translated when the label is shown (in the page's language), not when the form is built.
+interpolated_lazy = lazy(_interpolated, str)
 
 
 class AnswerForm(forms.Form):
@@ -36,10 +46,13 @@ class AnswerForm(forms.Form):
         self.guest_slots = min(gathering.max_plus_ones, MAX_GUEST_SLOTS)
         for n in range(1, self.guest_slots + 1):
             self.fields[f"guest_{n}_name"] = forms.CharField(
-                label=_("Guest %(n)s: name") % {"n": n}, max_length=200, required=False
+                label=interpolated_lazy(gettext_noop("Guest %(n)s: name"), n=n),
+                max_length=200,
+                required=False,
             )
             self.fields[f"guest_{n}_email"] = forms.EmailField(
-                label=_("Guest %(n)s: e-mail (optional)") % {"n": n}, required=False
+                label=interpolated_lazy(gettext_noop("Guest %(n)s: e-mail (optional)"), n=n),
+                required=False,
             )
 
     def plus_ones(self) -> list[dict] | None:

@@ -153,6 +153,17 @@ def test_language_from_contact_and_switch(client):
     assert '<html lang="en">' in client.get(_url(invitation)).content.decode()
 
 
+def test_the_guest_fields_are_in_the_page_language(client):
+    # Their labels were interpolated when the form was built, before the page's language was
+    # chosen: a Russian page said "Guest 1: name".
+    invitation = InvitationFactory(contact__preferred_language="ru", gathering__max_plus_ones=1)
+    html = client.get(_url(invitation)).content.decode()
+    assert "Гость № 1: имя" in html
+    assert "Guest 1" not in html
+    english = client.get(_url(invitation, lang="en")).content.decode()
+    assert "Guest 1: name" in english
+
+
 def test_substitute_through_the_page(client, django_capture_on_commit_callbacks):
     invitation = InvitationFactory()
     with django_capture_on_commit_callbacks(execute=True):
