@@ -22,3 +22,5 @@ class CrmConfig(AppConfig):
         )
         task_prerun.connect(task_started, dispatch_uid="crm.audit.task_started", weak=False)
         task_postrun.connect(task_finished, dispatch_uid="crm.audit.task_finished", weak=False)
+        # Signing in marks the session as seen (crm.sessions): registered with the module.
+        import crm.sessions  # noqa: F401

@@ -84,6 +84,7 @@ MIDDLEWARE = [
     "crm.csp.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "crm.sessions.SessionActivityMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -159,12 +160,13 @@ if NUM_PROXIES:
 else:
     AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
 
-# A session ends after this many seconds without a request; every request starts the count
-# again (SESSION_SAVE_EVERY_REQUEST). One hour: long enough to write up a consultation or sit
+# A session ends after this many seconds without a request; activity starts the count again
+# (crm.sessions.SessionActivityMiddleware, which rewrites the session at most once a minute
+# rather than on every request). One hour: long enough to write up a consultation or sit
 # through a call between two clicks, short enough that a back office left open on an unlocked
 # laptop in a meeting room does not stay signed in for the afternoon.
 SESSION_COOKIE_AGE = env.int("DJANGO_SESSION_COOKIE_AGE", default=60 * 60)
-SESSION_SAVE_EVERY_REQUEST = True
+SESSION_ACTIVITY_RESOLUTION = 60
 
 # --- Languages and time -------------------------------------------------------------------
 LANGUAGE_CODE = "en"
