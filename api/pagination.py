@@ -149,7 +149,10 @@ class SyncCursorPagination(pagination.BasePagination):
         self.rows = rows[:size]
         if self.rows:
             last = self.rows[-1]
-            self.position = (getattr(last, self.field), last.pk)
+            if isinstance(last, dict):  # a values() page (api.selectors.contact_rows)
+                self.position = (last[self.field], last["id"])
+            else:
+                self.position = (getattr(last, self.field), last.pk)
         return self.rows
 
     def cursor(self) -> str | None:

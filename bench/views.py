@@ -28,6 +28,17 @@ SELECT c.id, c.salutation, c.given_name, c.family_name, c.email, c.phone,
              AND (a.start_date IS NULL OR a.start_date <= %(today)s)
              AND (a.end_date IS NULL OR a.end_date > %(today)s)
        ), '[]'::json) AS current_roles,
+       (
+           SELECT json_object_agg(
+                      latest.purpose,
+                      json_build_object('given', latest.given, 'recorded_at', latest.recorded_at))
+           FROM (
+               SELECT DISTINCT ON (r.purpose) r.purpose, r.given, r.recorded_at
+               FROM members_consentrecord r
+               WHERE r.contact_id = c.id
+               ORDER BY r.purpose, r.recorded_at DESC, r.id DESC
+           ) latest
+       ) AS consent,
        (SELECT count(*) FROM members_contact) AS total
 FROM members_contact c
 ORDER BY c.family_name, c.given_name, c.id
@@ -48,12 +59,16 @@ COLUMNS = [
     "created_at",
     "updated_at",
     "current_roles",
+    "consent",
 ]
+# A purpose without a record: its default (members.privacy.models.DEFAULTS).
+CONSENT_DEFAULTS = {"mail": True, "participant_list": False, "photographs": False}
 
 
 def floor_contacts(request):
-    """The same page, fields and envelope as the API list, in one query, without a framework;
-    no authentication (that is the API's cost above the floor)."""
+    """The same page, fields and envelope as the API list — roles and consent included — in
+    one query, without a framework; no authentication (that is the API's cost above the
+    floor). bench/api_list.py checks that it answers what the API answers."""
     size = min(int(request.GET.get("page_size", 50)), 200)
     page = max(int(request.GET.get("page", 1)), 1)
     with connection.cursor() as cursor:
@@ -66,6 +81,11 @@ def floor_contacts(request):
     for row in rows:
         item = dict(zip(COLUMNS, row[:-1], strict=True))
         item["full_name"] = f"{item['given_name']} {item['family_name']}".strip()
+        recorded = item["consent"] or {}
+        item["consent"] = {
+            purpose: recorded.get(purpose) or {"given": given, "recorded_at": None}
+            for purpose, given in CONSENT_DEFAULTS.items()
+        }
         results.append(item)
     body = {"count": total, "next": None, "previous": None, "cursor": None, "results": results}
     return HttpResponse(orjson.dumps(body), content_type="application/json")

@@ -18,6 +18,7 @@ from api.serializers.directory import (
     ConsentInputSerializer,
     ContactInputSerializer,
     ContactSerializer,
+    contact_rows_representation,
 )
 from api.serializers.subject_access import SubjectAccessSerializer
 from api.views.base import ApiViewSet, CreateMixin, ListMixin, RetrieveMixin, UpdateMixin
@@ -72,6 +73,12 @@ class ContactViewSet(
 
     def get_queryset(self):
         return selectors.contact_list()
+
+    def list(self, request, *args, **kwargs):
+        # A page is built from values() rows, not model instances and DRF fields: the same
+        # answer as ContactSerializer at a fraction of the cost (docs/performance.md).
+        rows = self.paginate_queryset(self.filter_queryset(selectors.contact_rows()))
+        return self.get_paginated_response(contact_rows_representation(rows))
 
     @extend_schema(
         summary="Export everything held about a contact (subject access)",

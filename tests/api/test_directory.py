@@ -53,8 +53,8 @@ def test_contact_list_query_count_is_pinned(write_api, django_assert_num_queries
     _directory(30)
     write_api.get("/api/v1/contacts/")
     for size in (5, 100):
-        # token, count, contacts, their affiliations with organisations
-        with django_assert_num_queries(4):
+        # token, count, contacts, their current roles with organisations, their consent
+        with django_assert_num_queries(5):
             write_api.get(f"/api/v1/contacts/?page_size={size}")
 
 
