@@ -89,7 +89,7 @@ def _page(
         "invitation": invitation,
         "gathering": gathering,
         "contact": invitation.contact,
-        "agenda": list(gathering.agenda_items.all()),
+        "agenda": list(gathering.agenda_items.select_related("organization")),
         "programme": list(gathering.sessions.all()) if hasattr(gathering, "sessions") else [],
         "guests": guests,
         "place_name": place_name(gathering.time_zone),

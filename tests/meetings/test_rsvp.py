@@ -261,3 +261,24 @@ def test_unknown_action_is_400(client):
 
 def test_meeting_factory_default_is_open():
     assert MeetingFactory().status == "open"
+
+
+def test_the_page_costs_the_same_queries_whatever_the_agenda(client, django_assert_num_queries):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.factories import OrganizationFactory
+
+    invitation = InvitationFactory()
+    agenda = invitation.gathering.agenda_items
+    agenda.create(title="Opening", organization=OrganizationFactory(), position=1)
+    with CaptureQueriesContext(connection) as one_item:
+        assert client.get(_url(invitation)).status_code == 200
+    for position in range(2, 7):  # each presented by another organisation
+        agenda.create(
+            title=f"Item {position}", organization=OrganizationFactory(), position=position
+        )
+
+    with django_assert_num_queries(len(one_item)):
+        response = client.get(_url(invitation))
+    assert response.content.decode().count("Demo Network") >= 6
