@@ -321,3 +321,117 @@ def test_send_due_mail_every_repeats_until_stopped(monkeypatch, django_capture_o
     assert "Due: 1; sent 1" in out.getvalue()
     assert out.getvalue().count("Scheduled") == 1  # idle passes stay quiet
     assert len(mail.outbox) == 1
+
+
+# --- Durability of the claim and of the marks ----------------------------------------------
+
+
+@pytest.fixture
+def commit_modes(db):
+    """Each UPDATE of an outbox row records the ``synchronous_commit`` its transaction runs
+    with (a trigger on PostgreSQL), as ``(status, setting)`` in statement order."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            CREATE TABLE test_commit_mode (id serial, status text, mode text);
+            CREATE FUNCTION test_log_commit_mode() RETURNS trigger AS $$
+            BEGIN
+                INSERT INTO test_commit_mode (status, mode)
+                VALUES (NEW.status, current_setting('synchronous_commit'));
+                RETURN NEW;
+            END $$ LANGUAGE plpgsql;
+            CREATE TRIGGER test_log_commit_mode AFTER UPDATE ON mail_outgoingmessage
+            FOR EACH ROW EXECUTE FUNCTION test_log_commit_mode();
+            """
+        )
+
+    def modes():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT status, mode FROM test_commit_mode ORDER BY id")
+            return cursor.fetchall()
+
+    yield modes
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "DROP TRIGGER test_log_commit_mode ON mail_outgoingmessage;"
+            "DROP FUNCTION test_log_commit_mode(); DROP TABLE test_commit_mode;"
+        )
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_marks_commit_asynchronously_and_the_claim_durably(commit_modes):
+    # Rows written directly: message_create would have them sent as soon as they commit.
+    keys = ["sent", "refused", "busy"]
+    ids = [
+        OutgoingMessage.objects.create(
+            key=key,
+            purpose="reminder",
+            to_email=f"{key}@example.org",
+            subject="Hello",
+            body_text="Text",
+            message_id=OutgoingMessage.message_id_for(key),
+        ).pk
+        for key in keys
+    ]
+    rows = services.claim(ids)
+    services.mark_sent(rows[0])
+    services.mark_error(rows[1], smtplib.SMTPResponseException(550, b"no such user"))
+    services.mark_error(rows[2], smtplib.SMTPResponseException(421, b"busy"))
+    assert commit_modes() == [
+        *[(Status.IN_FLIGHT, "on")] * 3,  # the claim: a lost claim could mean a resend
+        (Status.SENT, "off"),
+        (Status.FAILED, "off"),
+        (Status.RETRY, "off"),
+    ]
+    # Only that transaction: the session's own setting is untouched afterwards.
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW synchronous_commit")
+        assert cursor.fetchone() == ("on",)
+    assert dict(OutgoingMessage.objects.values_list("key", "status")) == {
+        "sent": Status.SENT,
+        "refused": Status.FAILED,
+        "busy": Status.RETRY,
+    }
+
+
+@pytest.mark.postgres
+def test_a_mark_inside_an_outer_transaction_leaves_its_durability_alone(commit_modes):
+    # This test runs inside a transaction: the mark commits with it, as the caller decides.
+    message, _ = _create()
+    [row] = services.claim([message.pk])
+    services.mark_sent(row)
+    assert commit_modes() == [(Status.IN_FLIGHT, "on"), (Status.SENT, "on")]
+
+
+def test_a_late_mark_never_overwrites_a_row_no_longer_in_flight(django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=False):
+        message, _ = _create()
+    [row] = services.claim([message.pk])
+    with time_machine.travel(timezone.now() + datetime.timedelta(minutes=16)):
+        assert services.mark_stale_unknown() == 1
+    services.mark_sent(row)  # the worker's answer came after the row was given up
+    services.mark_error(row, smtplib.SMTPResponseException(421, b"busy"))
+    message.refresh_from_db()
+    assert message.status == Status.UNKNOWN
+    assert message.sent_at is None
+
+
+def test_marks_record_the_outcome_and_the_time(django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=False):
+        message, _ = _create()
+    [row] = services.claim([message.pk])
+    assert row.attempts == 1
+    claimed = OutgoingMessage.objects.get(pk=message.pk)
+    assert (claimed.status, claimed.attempts) == (Status.IN_FLIGHT, 1)
+    assert claimed.in_flight_since is not None
+    now = timezone.now()
+    with time_machine.travel(now, tick=False):
+        services.mark_sent(row)
+    message.refresh_from_db()
+    assert (message.status, message.sent_at, message.updated_at) == (Status.SENT, now, now)
+    assert (message.last_error, message.next_attempt_at) == ("", None)
