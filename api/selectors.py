@@ -3,9 +3,11 @@ the same number of queries at any page size. The directory's own selectors are r
 they exist; these can move to ``members.selectors`` when that module is next changed."""
 
 from django.contrib.auth import get_user_model
+from django.db import connection
 from django.db.models import (
     Count,
     Exists,
+    Field,
     IntegerField,
     OuterRef,
     Prefetch,
@@ -14,7 +16,9 @@ from django.db.models import (
     Subquery,
     Value,
 )
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from api.models import ApiClient, Tombstone
 from api.models_webhooks import WebhookSubscription
@@ -74,12 +78,55 @@ CONTACT_ROW_FIELDS = (
 )
 
 
-def contact_rows() -> QuerySet:
+# On PostgreSQL a contacts page reads its roles and consent in the page's own query, as JSON
+# already in the answer's shape (what api.serializers.directory.contact_rows_representation
+# shows); elsewhere (SQLite, the embedded default) in one query each per page.
+_CONTACT = Contact._meta.db_table
+# Table names from the models, values bound as parameters: nothing from a request.
+_ROLES_JSON = f"""
+COALESCE((
+    SELECT json_agg(json_build_object(
+               'affiliation_id', a.id,
+               'organization', json_build_object('id', o.id, 'name', o.name, 'acronym', o.acronym),
+               'role', a.role, 'job_title', a.job_title,
+               'start_date', a.start_date, 'end_date', a.end_date)
+           ORDER BY o.name, a.role, a.id)
+    FROM {Affiliation._meta.db_table} a JOIN {Organization._meta.db_table} o
+      ON o.id = a.organization_id
+    WHERE a.contact_id = {_CONTACT}.id
+      AND (a.start_date IS NULL OR a.start_date <= %s)
+      AND (a.end_date IS NULL OR a.end_date > %s)
+), '[]'::json)"""  # noqa: S608
+_CONSENT_JSON = f"""(
+    SELECT json_object_agg(latest.purpose, json_build_object(
+               'given', latest.given, 'recorded_at', latest.recorded_at))
+    FROM (
+        SELECT DISTINCT ON (r.purpose) r.purpose, r.given, r.recorded_at
+        FROM {ConsentRecord._meta.db_table} r
+        WHERE r.contact_id = {_CONTACT}.id
+        ORDER BY r.purpose, r.recorded_at DESC, r.id DESC
+    ) latest
+)"""  # noqa: S608
+
+
+def contact_rows(*, embed: bool | None = None) -> QuerySet:
     """The contacts list as ``values()`` rows, for
     :func:`api.serializers.directory.contact_rows_representation`: a page of them costs no
     model instance, which was most of the list's time (bench/api_list.py). Filters, search
-    and ordering apply to it as to :func:`contact_list`; roles and consent are read per page."""
-    return Contact.objects.values(*CONTACT_ROW_FIELDS)
+    and ordering apply to it as to :func:`contact_list`. With ``embed`` (the default on
+    PostgreSQL) each row also carries ``roles_json`` and ``consent_json``, so that a page is
+    one query; without, the representation reads them in one query each."""
+    rows = Contact.objects.values(*CONTACT_ROW_FIELDS)
+    if embed is None:
+        embed = connection.vendor == "postgresql"
+    if embed:
+        today = timezone.localdate()
+        # psycopg decodes ``json`` columns itself: a plain Field adds no converter.
+        rows = rows.annotate(
+            roles_json=RawSQL(_ROLES_JSON, [today, today], output_field=Field()),  # noqa: S611
+            consent_json=RawSQL(_CONSENT_JSON, [], output_field=Field()),  # noqa: S611
+        )
+    return rows
 
 
 def latest_consent_rows(contact_ids: list[int]) -> QuerySet:

@@ -67,6 +67,7 @@ def deep_cursor(rows_before: int) -> str:
 
 
 def main() -> None:
+    common.vacuum("members_contact", "members_affiliation", "members_consentrecord")
     http = client()
     n = common.requests()
     total = Contact.objects.count()

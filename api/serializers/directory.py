@@ -1,6 +1,8 @@
 """Serializers of the member directory: output (what every answer shows) and input (what a
 client may send) are separate classes with explicit fields."""
 
+import datetime
+
 from django.conf import settings
 from django.utils import timezone
 from django.utils.functional import cached_property
@@ -178,14 +180,9 @@ def _date(value):
     return None if value is None else value.isoformat()
 
 
-def contact_rows_representation(rows: list[dict]) -> list[dict]:
-    """A page of :func:`api.selectors.contact_rows` as :class:`ContactSerializer` shows each
-    contact — the same keys, order and formats (tests/api/test_contact_rows.py compares them
-    on varied data) — with the current roles and the consent read in one query each. Model
-    instances and DRF's per-field machinery were most of a list's time (bench/api_list.py);
-    a change to ``ContactSerializer`` must be made here too, and that test fails until it is."""
-    if not rows:
-        return []
+def _roles_and_consent(rows: list[dict], iso) -> tuple[dict, dict]:
+    """The page's current roles (by contact) and latest consent (by contact and purpose), in
+    one query each: where the page's query did not embed them."""
     ids = [row["id"] for row in rows]
     roles: dict[int, list[dict]] = {pk: [] for pk in ids}
     for role in current_role_rows(ids):
@@ -203,12 +200,36 @@ def contact_rows_representation(rows: list[dict]) -> list[dict]:
                 "end_date": _date(role["end_date"]),
             }
         )
-    iso = _datetime_formatter()
     latest: dict[tuple[int, str], dict] = {}
     for contact_id, purpose, given, recorded_at in latest_consent_rows(ids):
         # Each (contact, purpose)'s latest record comes first: it is the one that counts.
         latest.setdefault((contact_id, purpose), {"given": given, "recorded_at": iso(recorded_at)})
+    return roles, latest
+
+
+def contact_rows_representation(rows: list[dict]) -> list[dict]:
+    """A page of :func:`api.selectors.contact_rows` as :class:`ContactSerializer` shows each
+    contact — the same keys, order and formats (tests/api/test_contact_rows.py compares them
+    on varied data) — with the current roles and the consent embedded by the page's query
+    on PostgreSQL, otherwise read in one query each. Model
+    instances and DRF's per-field machinery were most of a list's time (bench/api_list.py);
+    a change to ``ContactSerializer`` must be made here too, and that test fails until it is."""
+    if not rows:
+        return []
+    iso = _datetime_formatter()
     defaults = {purpose: {"given": DEFAULTS[purpose], "recorded_at": None} for purpose in DEFAULTS}
+    if "roles_json" in rows[0]:  # embedded by the page's query (PostgreSQL)
+        roles = {row["id"]: row["roles_json"] for row in rows}
+        latest = {
+            (row["id"], purpose): {
+                "given": state["given"],
+                "recorded_at": iso(datetime.datetime.fromisoformat(state["recorded_at"])),
+            }
+            for row in rows
+            for purpose, state in (row["consent_json"] or {}).items()
+        }
+    else:
+        roles, latest = _roles_and_consent(rows, iso)
     purposes = ConsentPurpose.values
     return [
         {

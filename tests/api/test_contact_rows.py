@@ -6,6 +6,7 @@ import datetime
 import json
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 from rest_framework.renderers import JSONRenderer
 
@@ -152,8 +153,30 @@ def test_an_empty_page_reads_no_roles(django_assert_num_queries):
         assert contact_rows_representation([]) == []
 
 
+on_postgresql = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="the embedded roles and consent are PostgreSQL's"
+)
+
+
+@pytest.mark.parametrize("embed", [pytest.param(True, marks=on_postgresql), False])
+def test_both_ways_of_reading_roles_and_consent_show_the_same(varied, embed):
+    rows = list(selectors.contact_rows(embed=embed).order_by("pk"))
+
+    shown = json.loads(JSONRenderer().render(contact_rows_representation(rows)))
+    assert shown == serialized(list(Contact.objects.order_by("pk")))
+
+
 def test_roles_and_consent_of_a_page_are_one_query_each(varied, django_assert_num_queries):
-    rows = list(selectors.contact_rows())
+    rows = list(selectors.contact_rows(embed=False))
     with django_assert_num_queries(2):
         shown = contact_rows_representation(rows)
     assert sum(len(row["current_roles"]) for row in shown) == 4
+
+
+@on_postgresql
+def test_embedded_roles_and_consent_cost_no_query(varied, django_assert_num_queries):
+    rows = list(selectors.contact_rows(embed=True))
+    with django_assert_num_queries(0):
+        shown = contact_rows_representation(rows)
+    assert sum(len(row["current_roles"]) for row in shown) == 4
+    assert sum(row["consent"]["mail"]["recorded_at"] is not None for row in shown) == 1

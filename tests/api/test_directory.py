@@ -53,8 +53,9 @@ def test_contact_list_query_count_is_pinned(write_api, django_assert_num_queries
     _directory(30)
     write_api.get("/api/v1/contacts/")
     for size in (5, 100):
-        # token, count, contacts, their current roles with organisations, their consent
-        with django_assert_num_queries(5):
+        # token, count, contacts — with their current roles and consent on PostgreSQL, in
+        # one more query each elsewhere (api.selectors.contact_rows)
+        with django_assert_num_queries(3 if connection.vendor == "postgresql" else 5):
             write_api.get(f"/api/v1/contacts/?page_size={size}")
 
 
