@@ -9,8 +9,9 @@ from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from api.webhooks.services import webhook_emit
+from api.webhooks.services import webhook_emit, webhook_emit_many
 from crm.exceptions import ApplicationError
+from crm.history import history_bulk_create
 from members.models import (
     Affiliation,
     Contact,
@@ -411,6 +412,78 @@ def affiliation_end(
     _save(affiliation, acting_user)
     webhook_emit("contact.updated", affiliation.contact)
     return affiliation
+
+
+@transaction.atomic
+def contact_import_save(
+    *,
+    created: list[Contact],
+    updated: list[Contact],
+    affiliations: list[Affiliation],
+    acting_user: AbstractBaseUser | None,
+    batch_size: int | None = None,
+) -> None:
+    """Save a file's worth of contacts and new roles in bulk, with what the one-by-one
+    services record: a history row for each contact and role attributed to ``acting_user``,
+    and ``contact.updated`` for each contact given a role (as :func:`affiliation_create`).
+
+    The rows were validated by the caller (:class:`members.resources.ContactResource`), field
+    by field and against the directory it read beforehand; ``affiliations`` may point at
+    contacts of ``created``. The focal-point rule is checked again here with the
+    organisations locked, as :func:`affiliation_create` does, since another coordinator may
+    have named one since the file was read."""
+    now = timezone.now()
+    for contact in (*created, *updated):
+        contact._history_user = acting_user
+    Contact.objects.bulk_create(created, batch_size=batch_size)
+    history_bulk_create(created)
+    for contact in updated:
+        contact.updated_at = now  # bulk_update does not apply auto_now
+    Contact.objects.bulk_update(updated, [*CONTACT_FIELDS, "updated_at"], batch_size=batch_size)
+    history_bulk_create(updated, update=True)
+    if not affiliations:
+        return
+    for affiliation in affiliations:
+        # Assigned again now that a new contact has its id: sets contact_id, keeps the object.
+        affiliation.contact = affiliation.contact
+        affiliation._history_user = acting_user
+    organization_ids = sorted({a.organization_id for a in affiliations})
+    # Locked in one order, so that two imports cannot deadlock each other.
+    list(
+        Organization.objects.select_for_update()
+        .filter(pk__in=organization_ids)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    _check_focal_points(affiliations)
+    Affiliation.objects.bulk_create(affiliations, batch_size=batch_size)
+    history_bulk_create(affiliations)
+    given_a_role = list({a.contact_id: a.contact for a in affiliations}.values())
+    webhook_emit_many("contact.updated", given_a_role, batch_size=batch_size)
+
+
+def _check_focal_points(affiliations: list[Affiliation]) -> None:
+    """:func:`_check_focal_point` for many new roles at once, also against each other."""
+    new = [a for a in affiliations if a.role == Affiliation.Role.FOCAL_POINT and a.is_current()]
+    if not new:
+        return
+    holders = {
+        a.organization_id: a
+        for a in Affiliation.objects.current()
+        .filter(
+            role=Affiliation.Role.FOCAL_POINT,
+            organization_id__in={a.organization_id for a in new},
+        )
+        .select_related("contact")
+    }
+    for affiliation in new:
+        existing = holders.setdefault(affiliation.organization_id, affiliation)
+        if existing is not affiliation and existing.contact_id != affiliation.contact_id:
+            raise ApplicationError(
+                _("%(org)s already has a current focal point: %(name)s.")
+                % {"org": affiliation.organization, "name": existing.contact.full_name},
+                field="role",
+            )
 
 
 # --- Merge --------------------------------------------------------------------------------

@@ -400,6 +400,23 @@ def test_subscriber_to_other_events_gets_nothing(user, subscriptions):
     ]
 
 
+def test_emit_many_records_an_emit_for_each_object_in_constant_queries():
+    contacts = [ContactFactory() for _ in range(12)]
+    with CaptureQueriesContext(connection) as two:
+        webhooks.webhook_emit_many("contact.updated", contacts[:2])
+    with recorded() as got, CaptureQueriesContext(connection) as ten:
+        webhooks.webhook_emit_many("contact.updated", contacts[2:])
+
+    assert len(ten.captured_queries) == len(two.captured_queries)
+    assert got == [("contact.updated", contact.pk) for contact in contacts[2:]]
+    delivery = WebhookDelivery.objects.get(object_id=contacts[2].pk)
+    assert delivery.payload["object"] == {
+        "type": "contact",
+        "id": contacts[2].pk,
+        "url": f"https://crm.example.org/api/v1/contacts/{contacts[2].pk}/",
+    }
+
+
 def test_queries_do_not_grow_with_subscriptions(user):
     contact = ContactFactory()
     with CaptureQueriesContext(connection) as few:

@@ -387,6 +387,317 @@ Bea,Second,bea.second@example.org,Vienna Shelter Network,focal_point
     assert "Ada First" in errors[2]["role"][0]
 
 
+def _contacts_csv(n: int, organization: Organization, *, start: int = 0, role="expert") -> str:
+    lines = ["given_name,family_name,email,preferred_language,organization,role"]
+    lines += [
+        f"Given{i},Family{i},Person{i}@Bulk.Example.org,fr,{organization.name},{role}"
+        for i in range(start, start + n)
+    ]
+    return "\n".join(lines) + "\n"
+
+
+@pytest.fixture
+def contact_updated_hooks(settings, monkeypatch):
+    """Subscriptions to contact.created and contact.updated; the delivery ids handed to Celery
+    after a commit are collected (no request is made)."""
+    from api.webhooks import services as webhooks
+    from api.webhooks.tasks import deliver_webhooks
+    from tests.api.test_webhook_events import make_client
+
+    settings.WEBHOOKS_ALLOW_PRIVATE_URLS = True
+    settings.CRM_SITE_URL = "https://crm.example.org"
+    client = make_client("Partner CRM")
+    for event in ("contact.created", "contact.updated"):
+        webhooks.webhook_subscription_create(
+            client=client, url="http://127.0.0.1:9/hooks", event_types=[event], acting_user=None
+        )
+    enqueued: list[int] = []
+    monkeypatch.setattr(deliver_webhooks, "delay", lambda batch: enqueued.extend(batch))
+    return enqueued
+
+
+# On SQLite a bulk insert is split by its limit of parameters, so the count grows there.
+@pytest.mark.postgres
+@pytest.mark.parametrize("rows", [10, 100])
+def test_contact_import_queries_do_not_grow_with_the_rows(
+    rows, shelter, coordinator, contact_updated_hooks, django_assert_num_queries
+):
+    """The file is read in a few queries and written in bulk: the same count for 10 rows and
+    for 100 (one existing contact updated, the others new, each given a role, webhooks on)."""
+    ContactFactory(email="person0@bulk.example.org")
+    AffiliationFactory(organization=shelter, role=Role.FOCAL_POINT)
+
+    # 15 statements (the file's contacts, their roles, its organisations and their focal
+    # points; contacts, roles and their history written in bulk; the organisations locked;
+    # the subscriptions and deliveries; the id sequence) and 9 savepoint commands.
+    with django_assert_num_queries(24):
+        result = ContactResource().import_data(
+            dataset(_contacts_csv(rows, shelter)),
+            dry_run=False,
+            use_transactions=True,
+            raise_errors=False,
+            user=coordinator,
+        )
+
+    assert not result.has_errors()
+    assert not result.has_validation_errors()
+    assert (result.totals["new"], result.totals["update"]) == (rows - 1, 1)
+    assert Affiliation.objects.filter(organization=shelter, role=Role.EXPERT).count() == rows
+
+
+def test_contact_import_writes_history_attributed_to_the_importing_user(shelter, coordinator):
+    anna = ContactFactory(email="anna.berger@example.org", family_name="Berger")
+    text = """
+given_name,family_name,email,organization,role,job_title
+Anna,Berger-Huber,anna.berger@example.org,VSN,expert,Lawyer
+Max,Muster,max.muster@example.org,VSN,communications,Press officer
+"""
+
+    result = ContactResource().import_data(
+        dataset(text), dry_run=False, use_transactions=True, raise_errors=False, user=coordinator
+    )
+
+    assert not result.has_errors()
+    assert not result.has_validation_errors()
+    max_ = Contact.objects.get(email="max.muster@example.org")
+    created = max_.history.get()
+    assert (created.history_type, created.history_user) == ("+", coordinator)
+    assert (created.given_name, created.family_name) == ("Max", "Muster")
+    latest = anna.history.latest()
+    assert (latest.history_type, latest.history_user) == ("~", coordinator)
+    assert latest.family_name == "Berger-Huber"
+    anna.refresh_from_db()
+    assert anna.family_name == "Berger-Huber"
+    assert anna.updated_at > anna.created_at
+    for contact, role in ((anna, Role.EXPERT), (max_, Role.COMMUNICATIONS)):
+        affiliation = Affiliation.objects.get(contact=contact, organization=shelter)
+        assert affiliation.role == role
+        row = affiliation.history.get()
+        assert (row.history_type, row.history_user) == ("+", coordinator)
+        assert (row.contact_id, row.organization_id, row.role) == (contact.pk, shelter.pk, role)
+    assert Affiliation.objects.get(contact=anna).job_title == "Lawyer"
+
+
+def test_contact_import_history_names_who_else_acted(shelter):
+    """The history rows written in bulk go through crm.audit's attribution like any other."""
+    from crm.audit import acting_as
+    from tests.api.test_webhook_events import make_client
+
+    client = make_client("Partner CRM")
+    text = """
+given_name,family_name,email,organization,role
+Max,Muster,max.muster@example.org,VSN,expert
+"""
+
+    with acting_as(api_client=client, reason="Nightly directory sync"):
+        result = run_import(ContactResource(), text, dry_run=False)
+
+    assert not result.has_validation_errors()
+    contact = Contact.objects.get(email="max.muster@example.org")
+    for row in (contact.history.get(), Affiliation.objects.get(contact=contact).history.get()):
+        assert row.history_api_client_id == client.pk
+        assert row.history_change_reason == "Nightly directory sync"
+        assert row.history_user is None
+
+
+def test_contact_import_emits_contact_updated_for_each_contact_given_a_role(
+    shelter, contact_updated_hooks, django_capture_on_commit_callbacks
+):
+    """As the import did row by row: the contact is saved by the resource (not by
+    contact_create) and its new role by affiliation_create, which emits contact.updated; a row
+    that adds no role emits nothing."""
+    from api.models import WebhookDelivery
+
+    anna = ContactFactory(email="anna.berger@example.org")
+    AffiliationFactory(contact=anna, organization=shelter, role=Role.EXPERT)
+    text = """
+given_name,family_name,email,organization,role
+Anna,Berger,anna.berger@example.org,VSN,expert
+Max,Muster,max.muster@example.org,VSN,expert
+Iris,Novak,iris.novak@example.org,,
+Eva,Ek,eva.ek@example.org,VSN,head
+"""
+
+    with django_capture_on_commit_callbacks(execute=True):
+        result = run_import(ContactResource(), text, dry_run=False)
+
+    assert not result.has_validation_errors()
+    deliveries = list(WebhookDelivery.objects.order_by("pk"))
+    ids = list(Contact.objects.filter(given_name__in=["Max", "Eva"]).values_list("pk", flat=True))
+    assert sorted(d.object_id for d in deliveries) == sorted(ids)
+    assert {d.event_type for d in deliveries} == {"contact.updated"}
+    assert {d.payload["object"]["url"] for d in deliveries} == {
+        f"https://crm.example.org/api/v1/contacts/{pk}/" for pk in ids
+    }
+    assert sorted(contact_updated_hooks) == sorted(d.pk for d in deliveries)
+
+
+def test_contact_import_dry_run_emits_and_saves_nothing(shelter, contact_updated_hooks):
+    from api.models import WebhookDelivery
+
+    before = directory_snapshot()
+
+    result = run_import(ContactResource(), _contacts_csv(5, shelter), dry_run=True)
+
+    assert not result.has_validation_errors()
+    assert result.totals["new"] == 5
+    assert directory_snapshot() == before
+    assert not WebhookDelivery.objects.exists()
+
+
+def test_bad_rows_among_good_ones_refuse_the_file_naming_their_lines(shelter):
+    text = f"""
+given_name,family_name,email,preferred_language,organization,role,job_title
+Ada,First,ada.first@example.org,fr,VSN,expert,
+Bad,Address,not-an-address,fr,VSN,expert,
+Carl,Third,carl.third@example.org,de,VSN,expert,
+Long,Title,long.title@example.org,fr,VSN,expert,{"x" * 201}
+Odd,Language,odd.language@example.org,tlh,VSN,expert,
+"""
+    before = directory_snapshot()
+
+    result = run_import(ContactResource(), text, dry_run=False)
+
+    assert result.has_validation_errors()
+    assert not result.has_errors()
+    errors = invalid_by_row(result)
+    assert set(errors) == {2, 4, 5}
+    assert list(errors[2]) == ["email"]
+    assert list(errors[4]) == ["job_title"]
+    assert "200" in errors[4]["job_title"][0]
+    assert list(errors[5]) == ["preferred_language"]
+    assert "tlh" in errors[5]["preferred_language"][0]
+    assert directory_snapshot() == before
+
+
+def test_two_focal_points_for_one_organization_refuse_the_file_when_saving(shelter):
+    text = """
+given_name,family_name,email,organization,role
+Ada,First,ada.first@example.org,VSN,focal_point
+Carl,Third,carl.third@example.org,VSN,expert
+Bea,Second,bea.second@example.org,vsn,Focal point
+"""
+    before = directory_snapshot()
+
+    result = run_import(ContactResource(), text, dry_run=False)
+
+    errors = invalid_by_row(result)
+    assert list(errors) == [3]
+    assert "Ada First" in errors[3]["role"][0]
+    assert directory_snapshot() == before
+    assert current_focal_point(shelter) is None
+
+
+def test_focal_point_named_again_for_the_same_person_is_not_a_conflict(shelter):
+    incumbent = AffiliationFactory(
+        organization=shelter, role=Role.FOCAL_POINT, contact__email="iris.novak@example.org"
+    )
+    text = """
+given_name,family_name,email,organization,role
+Iris,Novak,IRIS.NOVAK@example.org,VSN,focal_point
+Ada,First,ada.first@example.org,Vienna Shelter Network,expert
+"""
+
+    result = run_import(ContactResource(), text, dry_run=False)
+
+    assert not result.has_validation_errors()
+    assert current_focal_point(shelter) == incumbent
+    assert Affiliation.objects.filter(contact=incumbent.contact).count() == 1
+
+
+def test_focal_point_of_another_organization_in_the_same_file_is_no_conflict(shelter):
+    other = OrganizationFactory(name="Baltic Labour Rights Office", acronym="BLRO")
+    text = """
+given_name,family_name,email,organization,role
+Ada,First,ada.first@example.org,VSN,focal_point
+Bea,Second,bea.second@example.org,BLRO,focal_point
+"""
+
+    result = run_import(ContactResource(), text, dry_run=False)
+
+    assert not result.has_validation_errors()
+    assert current_focal_point(shelter).contact.email == "ada.first@example.org"
+    assert current_focal_point(other).contact.email == "bea.second@example.org"
+
+
+def test_a_person_named_twice_in_one_file_is_created_then_updated(shelter, coordinator):
+    other = OrganizationFactory(name="Baltic Labour Rights Office", acronym="BLRO")
+    text = """
+given_name,family_name,email,organization,role
+Max,Muster,max.muster@example.org,VSN,expert
+Iris,Novak,iris.novak@example.org,VSN,expert
+Maximilian,Muster,MAX.MUSTER@example.org,BLRO,head
+"""
+
+    result = ContactResource().import_data(
+        dataset(text), dry_run=False, use_transactions=True, raise_errors=False, user=coordinator
+    )
+
+    assert not result.has_validation_errors()
+    assert (result.totals["new"], result.totals["update"]) == (2, 1)
+    max_ = Contact.objects.get(email="max.muster@example.org")
+    assert max_.given_name == "Maximilian"
+    assert list(max_.history.order_by("history_id").values_list("history_type", "given_name")) == [
+        ("+", "Max"),
+        ("~", "Maximilian"),
+    ]
+    assert {(a.organization, a.role) for a in max_.affiliations.all()} == {
+        (shelter, Role.EXPERT),
+        (other, Role.HEAD),
+    }
+
+
+def test_unknown_organization_rows_are_reported_once_each(shelter, django_assert_max_num_queries):
+    text = "given_name,family_name,email,organization,role\n" + "".join(
+        f"P{i},Q{i},p{i}@example.org,Nowhere Institute,expert\n" for i in range(30)
+    )
+
+    # The unknown name is looked up once (by name, then acronym), not for every row.
+    with django_assert_max_num_queries(13):
+        result = run_import(ContactResource(), text, dry_run=True)
+
+    errors = invalid_by_row(result)
+    assert set(errors) == set(range(1, 31))
+    assert all("Nowhere Institute" in e["organization"][0] for e in errors.values())
+
+
+CONTACT_IMPORT_URL = "/admin/members/contact/import/"
+CONTACT_PROCESS_IMPORT_URL = "/admin/members/contact/process_import/"
+
+
+def test_admin_contact_import_previews_then_saves_with_history(
+    coordinator_client, coordinator, shelter
+):
+    contact_admin = admin.site.get_model_admin(Contact)
+    csv_index = format_index(contact_admin.get_import_formats(), base_formats.CSV)
+    before = directory_snapshot()
+    preview = coordinator_client.post(
+        CONTACT_IMPORT_URL,
+        {"import_file": _upload(_contacts_csv(3, shelter)), "format": csv_index, "resource": "0"},
+    )
+    assert preview.status_code == 200
+    result = preview.context["result"]
+    assert not result.has_errors()
+    assert not result.has_validation_errors()
+    assert result.totals["new"] == 3
+    assert "Given1" in preview.content.decode()  # the preview shows the rows' values
+    assert directory_snapshot() == before  # the preview is a dry run
+
+    response = coordinator_client.post(
+        CONTACT_PROCESS_IMPORT_URL, preview.context["confirm_form"].initial
+    )
+
+    assert response.status_code == 302
+    contacts = Contact.objects.filter(email__endswith="@bulk.example.org")
+    assert contacts.count() == 3
+    for contact in contacts:
+        assert contact.history.get().history_user == coordinator
+        assert contact.affiliations.get().history.get().history_user == coordinator
+    from django.contrib.admin.models import LogEntry
+
+    assert LogEntry.objects.filter(user=coordinator, object_repr="Given1 Family1").exists()
+
+
 # --- export: formula neutralisation and round trip ---------------------------------------
 
 

@@ -278,6 +278,48 @@ def test_database_backs_the_focal_point_rule():
         )
 
 
+def test_contact_import_save_checks_the_focal_point_rule_again(user):
+    """An import validates its rows against the directory it read first; a focal point named
+    since then (by another coordinator) refuses the batch, which saves nothing."""
+    organization = OrganizationFactory()
+    incumbent = AffiliationFactory(organization=organization, role="focal_point")
+    newcomer = Contact(given_name="Ada", family_name="First", email="ada.first@example.org")
+    role = Affiliation(contact=newcomer, organization=organization, role="focal_point")
+
+    with pytest.raises(ApplicationError) as exc:
+        services.contact_import_save(
+            created=[newcomer],
+            updated=[],
+            affiliations=[role],
+            acting_user=user,
+        )
+
+    assert incumbent.contact.full_name in exc.value.message
+    assert not Contact.objects.filter(email="ada.first@example.org").exists()
+    assert current_focal_point(organization) == incumbent
+
+
+def test_contact_import_save_refuses_two_new_focal_points_of_one_organisation(user):
+    organization = OrganizationFactory()
+    ada, bea = (
+        Contact(given_name=name, family_name="Test", email=f"{name}@example.org")
+        for name in ("ada", "bea")
+    )
+
+    with pytest.raises(ApplicationError):
+        services.contact_import_save(
+            created=[ada, bea],
+            updated=[],
+            affiliations=[
+                Affiliation(contact=person, organization=organization, role="focal_point")
+                for person in (ada, bea)
+            ],
+            acting_user=user,
+        )
+
+    assert not Contact.objects.filter(email__in=["ada@example.org", "bea@example.org"]).exists()
+
+
 def test_end_before_start_is_refused(user):
     with pytest.raises(ApplicationError):
         services.affiliation_create(
