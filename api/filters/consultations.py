@@ -5,14 +5,14 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from api.filters import ApiFilterSet, IdFilter
+from api.filters import ApiFilterSet, ChoicesFilter, IdFilter
 from meetings.models import Consultation, FollowUp
 from members.models import FocusArea
 
 
 class ConsultationFilter(ApiFilterSet):
     kind = django_filters.ChoiceFilter(choices=Consultation.Kind.choices)
-    channel = django_filters.MultipleChoiceFilter(choices=Consultation.Channel.choices)
+    channel = ChoicesFilter(choices=Consultation.Channel.choices)
     organization = IdFilter(method="filter_organization", label=_("With this organisation (id)."))
     contact = IdFilter(method="filter_contact", label=_("With this contact taking part (id)."))
     topic = django_filters.ChoiceFilter(
@@ -43,7 +43,7 @@ class ConsultationFilter(ApiFilterSet):
 
 
 class FollowUpFilter(ApiFilterSet):
-    status = django_filters.MultipleChoiceFilter(choices=FollowUp.Status.choices)
+    status = ChoicesFilter(choices=FollowUp.Status.choices)
     source = django_filters.ChoiceFilter(choices=FollowUp.Source.choices)
     owner = IdFilter(field_name="owner_user_id", label=_("Office member responsible (id)."))
     owner_contact = IdFilter(field_name="owner_contact_id")

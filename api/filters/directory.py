@@ -4,13 +4,13 @@ import django_filters
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from api.filters import ApiFilterSet, ExternalRefFilterMixin, IdFilter
+from api.filters import ApiFilterSet, ChoicesFilter, ExternalRefFilterMixin, IdFilter
 from members.models import Affiliation, Contact, FocusArea, Organization
 
 
 class OrganizationFilter(ExternalRefFilterMixin, ApiFilterSet):
-    status = django_filters.MultipleChoiceFilter(choices=Organization.Status.choices)
-    kind = django_filters.MultipleChoiceFilter(choices=Organization.Kind.choices)
+    status = ChoicesFilter(choices=Organization.Status.choices)
+    kind = ChoicesFilter(choices=Organization.Kind.choices)
     country = django_filters.CharFilter(
         method="filter_country", label=_("ISO 3166-1 alpha-2 country code, e.g. AT.")
     )
@@ -75,7 +75,7 @@ class ContactFilter(ExternalRefFilterMixin, ApiFilterSet):
 class AffiliationFilter(ApiFilterSet):
     organization = IdFilter(field_name="organization_id")
     contact = IdFilter(field_name="contact_id")
-    role = django_filters.MultipleChoiceFilter(choices=Affiliation.Role.choices)
+    role = ChoicesFilter(choices=Affiliation.Role.choices)
     current = django_filters.BooleanFilter(
         method="filter_current", label=_("true: roles held today; false: ended or future.")
     )

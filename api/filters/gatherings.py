@@ -4,7 +4,7 @@ import django_filters
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from api.filters import ApiFilterSet, IdFilter, SinceFilter
+from api.filters import ApiFilterSet, ChoicesFilter, IdFilter, SinceFilter
 from events.models import Event
 from meetings.models import Gathering, Invitation, Meeting
 
@@ -18,9 +18,9 @@ class UntilFilter(SinceFilter):
 
 
 class GatheringFilter(ApiFilterSet):
-    status = django_filters.MultipleChoiceFilter(choices=Gathering.Status.choices)
+    status = ChoicesFilter(choices=Gathering.Status.choices)
     # Not ``format``: DRF reads that query parameter as the response format (json/api).
-    gathering_format = django_filters.MultipleChoiceFilter(
+    gathering_format = ChoicesFilter(
         field_name="format",
         choices=Gathering.Format.choices,
         label=_("In person, online or hybrid."),
@@ -45,7 +45,7 @@ class MeetingFilter(GatheringFilter):
 
 
 class EventFilter(GatheringFilter):
-    kind = django_filters.MultipleChoiceFilter(choices=Event.Kind.choices)
+    kind = ChoicesFilter(choices=Event.Kind.choices)
 
     class Meta(GatheringFilter.Meta):
         model = Event
@@ -55,11 +55,11 @@ class EventFilter(GatheringFilter):
 class InvitationFilter(ApiFilterSet):
     meeting = IdFilter(method="filter_meeting", label=_("Invitations to this meeting (id)."))
     event = IdFilter(method="filter_event", label=_("Invitations to this event (id)."))
-    status = django_filters.MultipleChoiceFilter(choices=Invitation.Status.choices)
+    status = ChoicesFilter(choices=Invitation.Status.choices)
     mode = django_filters.ChoiceFilter(choices=Invitation.Mode.choices)
     organization = IdFilter(field_name="organization_id")
     contact = IdFilter(field_name="contact_id")
-    attendance = django_filters.MultipleChoiceFilter(choices=Invitation.Attendance.choices)
+    attendance = ChoicesFilter(choices=Invitation.Attendance.choices)
 
     class Meta:
         model = Invitation
