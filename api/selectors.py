@@ -60,7 +60,8 @@ def contact_list() -> QuerySet[Contact]:
     )
 
 
-# What a contacts list page reads: ContactSerializer's fields, as values (api.representations).
+# What a contacts list page reads: ContactSerializer's fields, as values
+# (api.serializers.directory.contact_rows_representation).
 CONTACT_ROW_FIELDS = (
     "id",
     "salutation",

@@ -263,28 +263,13 @@ def webhook_emit(
     The payload is thin — the event, the object's type, id and API URL, and when — never the
     object's data: a receiver fetches the object with its token, with the token's permissions.
     ``api_path`` defaults to the object's resource, e.g. ``/api/v1/contacts/12/``."""
-    kind = object_kind(event_type)  # an unknown event type is a programming error
+    object_kind(event_type)  # an unknown event type is a programming error
     if obj.pk is None:
         raise ValueError("webhook_emit needs a saved object")
     api_path = api_path or api_path_for(event_type, obj.pk)
     if not api_path.startswith("/"):
         raise ValueError("api_path must be an absolute path, e.g. /api/v1/contacts/12/")
-    subscriptions = _interested(event_type)
-    if not subscriptions:
-        return []
-    payload = _payload(event_type, obj.pk, api_path, occurred_at or timezone.now())
-    deliveries = WebhookDelivery.objects.bulk_create(
-        WebhookDelivery(
-            subscription=subscription,
-            event_type=event_type,
-            object_type=kind.type,
-            object_id=obj.pk,
-            payload=payload,
-        )
-        for subscription in subscriptions
-    )
-    enqueue_on_commit([d.pk for d in deliveries])
-    return deliveries
+    return _deliver(event_type, [(obj.pk, api_path)], occurred_at or timezone.now())
 
 
 def webhook_emit_many(
@@ -297,25 +282,39 @@ def webhook_emit_many(
     """:func:`webhook_emit` for many objects at once (an import): the same deliveries, in the
     caller's transaction, with one query for the subscriptions and the rows written in bulk,
     instead of one query (and one insert) per object. Each object's URL is its resource's."""
-    kind = object_kind(event_type)
+    object_kind(event_type)  # an unknown event type is a programming error
     if any(obj.pk is None for obj in objs):
         raise ValueError("webhook_emit_many needs saved objects")
-    if not objs:
+    targets = [(obj.pk, api_path_for(event_type, obj.pk)) for obj in objs]
+    return _deliver(event_type, targets, occurred_at or timezone.now(), batch_size=batch_size)
+
+
+def _deliver(
+    event_type: str,
+    targets: list[tuple[int, str]],
+    occurred_at: datetime.datetime,
+    *,
+    batch_size: int | None = None,
+) -> list[WebhookDelivery]:
+    """One delivery row per (object id, API path) and interested subscription, sent once the
+    caller's transaction commits."""
+    if not targets:
         return []
     subscriptions = _interested(event_type)
     if not subscriptions:
         return []
-    occurred_at = occurred_at or timezone.now()
+    object_type = object_kind(event_type).type
     deliveries = WebhookDelivery.objects.bulk_create(
         [
             WebhookDelivery(
                 subscription=subscription,
                 event_type=event_type,
-                object_type=kind.type,
-                object_id=obj.pk,
-                payload=_payload(event_type, obj.pk, api_path_for(event_type, obj.pk), occurred_at),
+                object_type=object_type,
+                object_id=pk,
+                payload=payload,
             )
-            for obj in objs
+            for pk, api_path in targets
+            for payload in [_payload(event_type, pk, api_path, occurred_at)]
             for subscription in subscriptions
         ],
         batch_size=batch_size,
